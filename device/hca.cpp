@@ -1,0 +1,146 @@
+// HCA core (see hca.h).
+#include "device/hca.h"
+
+#include "firmware/command_queue.h"
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <cstring>
+#include <stdexcept>
+
+namespace hcasim::device {
+
+namespace {
+
+uint64_t bar_size_for(uint64_t bytes) {
+    return std::bit_ceil(std::max<uint64_t>(bytes, 4096));
+}
+
+firmware::HcaCaps caps_for(const HcaConfig& cfg) {
+    firmware::HcaCaps caps;
+    caps.memic_size = cfg.memic_size;
+    if (cfg.memic_size == 0) caps.caps &= ~HCASIM_CAP_MEMIC;
+    return caps;
+}
+
+}  // namespace
+
+Hca::Hca(const HcaConfig& cfg, firmware::Tracer& trace)
+    : trace_(trace),
+      memic_bar_size_(bar_size_for(cfg.memic_size)),
+      memic_fd_(::memfd_create("hcasim-memic", MFD_CLOEXEC)),
+      fw_(caps_for(cfg), nullptr, trace) {
+    if (!memic_fd_) throw std::runtime_error("memfd_create failed");
+    if (::ftruncate(memic_fd_.get(), static_cast<off_t>(memic_bar_size_)) != 0)
+        throw std::runtime_error("ftruncate(memic) failed");
+    void* p = ::mmap(nullptr, memic_bar_size_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                     memic_fd_.get(), 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap(memic) failed");
+    memic_ = static_cast<uint8_t*>(p);
+    fw_.state().memic_base = memic_;
+}
+
+Hca::~Hca() {
+    if (memic_) ::munmap(memic_, memic_bar_size_);
+}
+
+uint32_t Hca::read_reg(uint32_t off) {
+    if (off >= HCASIM_CHANNEL_BASE &&
+        off < HCASIM_CHANNEL_BASE + HCASIM_NUM_CHANNELS * HCASIM_CHANNEL_STRIDE) {
+        const uint32_t rel = off - HCASIM_CHANNEL_BASE;
+        return read_channel(rel / HCASIM_CHANNEL_STRIDE, rel % HCASIM_CHANNEL_STRIDE);
+    }
+    const auto& caps = fw_.state().caps;
+    switch (off) {
+    case HCASIM_REG_FW_REV: return (HCASIM_FW_MAJOR << 16) | HCASIM_FW_MINOR;
+    case HCASIM_REG_FW_REV_SUB: return HCASIM_FW_SUBMINOR;
+    case HCASIM_REG_MAGIC: return HCASIM_MAGIC;
+    case HCASIM_REG_ABI_VERSION: return HCASIM_ABI_VERSION;
+    case HCASIM_REG_NUM_CHANNELS: return HCASIM_NUM_CHANNELS;
+    case HCASIM_REG_CAPS: return caps.caps;
+    case HCASIM_REG_MEMIC_SIZE_LO: return static_cast<uint32_t>(caps.memic_size);
+    case HCASIM_REG_MEMIC_SIZE_HI: return static_cast<uint32_t>(caps.memic_size >> 32);
+    case HCASIM_REG_HEALTH: return HCASIM_HEALTH_OK;
+    case HCASIM_REG_HEALTH_SYND: return 0;
+    case HCASIM_REG_READY: return 1;
+    default: return 0;
+    }
+}
+
+void Hca::write_reg(uint32_t off, uint32_t value) {
+    if (off >= HCASIM_CHANNEL_BASE &&
+        off < HCASIM_CHANNEL_BASE + HCASIM_NUM_CHANNELS * HCASIM_CHANNEL_STRIDE) {
+        const uint32_t rel = off - HCASIM_CHANNEL_BASE;
+        write_channel(rel / HCASIM_CHANNEL_STRIDE, rel % HCASIM_CHANNEL_STRIDE, value);
+        return;
+    }
+    trace_.event("bar0_write_ignored", "offset={:#x} value={:#x}", off, value);
+}
+
+uint32_t Hca::read_channel(uint32_t ch, uint32_t reg) const {
+    const Channel& c = channels_[ch];
+    switch (reg) {
+    case HCASIM_CH_CMDQ_ADDR_LO: return static_cast<uint32_t>(c.cmdq_addr);
+    case HCASIM_CH_CMDQ_ADDR_HI: return static_cast<uint32_t>(c.cmdq_addr >> 32);
+    case HCASIM_CH_OWNER: return c.owner;
+    case HCASIM_CH_COMPLETED: return c.completed;
+    case HCASIM_CH_MSIX_VECTOR: return c.msix_vector;
+    default: return 0;
+    }
+}
+
+void Hca::write_channel(uint32_t ch, uint32_t reg, uint32_t value) {
+    Channel& c = channels_[ch];
+    switch (reg) {
+    case HCASIM_CH_CMDQ_ADDR_LO:
+        c.cmdq_addr = (c.cmdq_addr & ~uint64_t{0xffffffff}) | (value & ~0xfffu);
+        break;
+    case HCASIM_CH_CMDQ_ADDR_HI:
+        c.cmdq_addr = (c.cmdq_addr & 0xffffffffu) | (uint64_t{value} << 32);
+        break;
+    case HCASIM_CH_DOORBELL: ring_doorbell(ch, value); break;
+    case HCASIM_CH_OWNER:
+        if (value == 0) {
+            if (c.owner != 0) {
+                trace_.event("channel_release", "ch={} owner={:#x}", ch, c.owner);
+                fw_.release_channel(ch);
+            }
+            c = Channel{};
+        } else if (c.owner == 0) {
+            c.owner = value;
+            trace_.event("channel_claim", "ch={} owner={:#x}", ch, value);
+        }
+        break;
+    case HCASIM_CH_MSIX_VECTOR: c.msix_vector = value; break;
+    default: trace_.event("bar0_write_ignored", "ch={} reg={:#x} value={:#x}", ch, reg, value);
+    }
+}
+
+void Hca::ring_doorbell(uint32_t ch, uint32_t index) {
+    auto run = [this, ch, index] {
+        Channel& c = channels_[ch];
+        if (c.owner == 0 || c.cmdq_addr == 0) {
+            trace_.event("doorbell_ignored", "ch={} reason=channel not set up", ch);
+            return;
+        }
+        if (bus_master_ && !bus_master_()) {
+            trace_.event("doorbell_ignored", "ch={} reason=bus mastering disabled", ch);
+            return;
+        }
+        if (firmware::run_cmdq_entry(dma_, fw_, ch, c.cmdq_addr, index)) {
+            ++c.completed;
+            if (irq_ && c.msix_vector < HCASIM_MSIX_VECTORS) irq_(c.msix_vector);
+        }
+    };
+    if (post_) post_(run);
+    else run();
+}
+
+void Hca::reset() {
+    channels_.fill(Channel{});
+    fw_.reset();
+    std::memset(memic_, 0, memic_bar_size_);
+}
+
+}  // namespace hcasim::device

@@ -1,0 +1,81 @@
+// The HCA core: BAR0 register file (init segment, command channels,
+// health), the MEMIC memory behind BAR2, the DMA space, and the firmware.
+// The PCI function (pcie/hca_function.h) exposes it to a vfio-user client.
+//
+// Doorbells do not run commands inline: the command is posted to the
+// device's event loop so the MMIO write completes first (a vCPU waiting on
+// a trapped write must never wait on the device's own DMA messages).
+#pragma once
+
+#include "device/dma_space.h"
+#include "firmware/firmware.h"
+#include "firmware/trace.h"
+#include "pcie/unique_fd.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+
+namespace hcasim::device {
+
+struct HcaConfig {
+    uint64_t memic_size = 256 * 1024;  // bytes, multiple of 4096
+};
+
+class Hca {
+public:
+    using Post = std::function<void(std::function<void()>)>;
+    using Irq = std::function<void(unsigned vector)>;
+    using BusMaster = std::function<bool()>;
+
+    // Throws std::runtime_error if the MEMIC memfd cannot be created.
+    Hca(const HcaConfig& cfg, firmware::Tracer& trace);
+    ~Hca();
+    Hca(const Hca&) = delete;
+    Hca& operator=(const Hca&) = delete;
+
+    void set_post(Post p) { post_ = std::move(p); }
+    void set_irq(Irq i) { irq_ = std::move(i); }
+    void set_bus_master(BusMaster b) { bus_master_ = std::move(b); }
+
+    // BAR0 MMIO, 4-byte registers; other sizes/offsets read as 0 and
+    // writes to read-only registers are ignored (and traced).
+    uint32_t read_reg(uint32_t offset);
+    void write_reg(uint32_t offset, uint32_t value);
+
+    // BAR2: MEMIC window backed by a memfd.
+    int memic_fd() const { return memic_fd_.get(); }
+    uint64_t memic_bar_size() const { return memic_bar_size_; }
+    uint8_t* memic() { return memic_; }
+
+    DmaSpace& dma() { return dma_; }
+    firmware::Firmware& firmware() { return fw_; }
+
+    // Device reset (vfio-user DEVICE_RESET / FLR): channels released,
+    // every object destroyed, MEMIC zeroed.
+    void reset();
+
+private:
+    struct Channel {
+        uint64_t cmdq_addr = 0;
+        uint32_t owner = 0;
+        uint32_t completed = 0;
+        uint32_t msix_vector = 0xffffffffu;
+    };
+    void write_channel(uint32_t ch, uint32_t reg, uint32_t value);
+    uint32_t read_channel(uint32_t ch, uint32_t reg) const;
+    void ring_doorbell(uint32_t ch, uint32_t index);
+
+    firmware::Tracer& trace_;
+    uint64_t memic_bar_size_;
+    UniqueFd memic_fd_;
+    uint8_t* memic_ = nullptr;
+    DmaSpace dma_;
+    firmware::Firmware fw_;
+    std::array<Channel, HCASIM_NUM_CHANNELS> channels_{};
+    Post post_;
+    Irq irq_;
+    BusMaster bus_master_;
+};
+
+}  // namespace hcasim::device

@@ -1,0 +1,30 @@
+// QUERY_HCA_CAP (0x100): general and device-memory capabilities.
+#include "firmware/handlers.h"
+
+namespace hcasim::firmware {
+
+CmdStatus cmd_query_hca_cap(FwState& fw, CmdContext& ctx) {
+    const auto in = ctx.input<hcasim_cmd_in_hdr>();
+    if (in.op_mod != 0) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_BAD_OP_MOD);
+    hcasim_query_hca_cap_out out{};
+    out.fw_rev = (HCASIM_FW_MAJOR << 16) | HCASIM_FW_MINOR;
+    out.fw_rev_sub = HCASIM_FW_SUBMINOR;
+    out.node_guid = fw.caps.node_guid;
+    out.sys_image_guid = fw.caps.node_guid;
+    out.vendor_part_id = HCASIM_PCI_DEVICE_ID;
+    out.hw_ver = HCASIM_PCI_REVISION;
+    out.max_pd = fw.caps.max_pd;
+    out.max_mr = 0;
+    out.max_mr_size = 0;
+    out.memic_bar_size = fw.caps.memic_size;
+    out.memic_bar_offset = fw.caps.memic_bar_offset;
+    out.log_memic_alloc_unit = fw.caps.log_memic_alloc_unit;
+    out.log_max_memic_addr_alignment = fw.caps.log_max_memic_align;
+    out.caps = fw.caps.caps;
+    out.phys_port_cnt = 1;
+    ctx.output(out);
+    ctx.detail = fmt::format("memic_size={} max_pd={}", out.memic_bar_size, out.max_pd);
+    return kOk;
+}
+
+}  // namespace hcasim::firmware

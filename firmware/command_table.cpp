@@ -1,0 +1,66 @@
+// Firmware command dispatch table (see command_table.h).
+#include "firmware/command_table.h"
+
+#include "firmware/handlers.h"
+
+#include <array>
+
+namespace hcasim::firmware {
+
+namespace {
+
+constexpr size_t kHdr = sizeof(hcasim_cmd_in_hdr);
+
+constexpr std::array kCommands = {
+    CommandDesc{HCASIM_CMD_QUERY_HCA_CAP, "QUERY_HCA_CAP", kHdr,
+                sizeof(hcasim_query_hca_cap_out), cmd_query_hca_cap},
+    CommandDesc{HCASIM_CMD_ALLOC_MEMIC, "ALLOC_MEMIC", sizeof(hcasim_alloc_memic_in),
+                sizeof(hcasim_alloc_memic_out), cmd_alloc_memic},
+    CommandDesc{HCASIM_CMD_DEALLOC_MEMIC, "DEALLOC_MEMIC", sizeof(hcasim_dealloc_memic_in),
+                sizeof(hcasim_dealloc_memic_out), cmd_dealloc_memic},
+    CommandDesc{HCASIM_CMD_ALLOC_PD, "ALLOC_PD", sizeof(hcasim_alloc_pd_in),
+                sizeof(hcasim_alloc_pd_out), cmd_alloc_pd},
+    CommandDesc{HCASIM_CMD_DEALLOC_PD, "DEALLOC_PD", sizeof(hcasim_dealloc_pd_in),
+                sizeof(hcasim_dealloc_pd_out), cmd_dealloc_pd},
+};
+
+}  // namespace
+
+std::span<const CommandDesc> command_table() { return kCommands; }
+
+const CommandDesc* find_command(uint16_t opcode) {
+    for (const auto& c : kCommands)
+        if (c.opcode == opcode) return &c;
+    return nullptr;
+}
+
+const CommandDesc* find_command(std::string_view name) {
+    for (const auto& c : kCommands)
+        if (name == c.name) return &c;
+    return nullptr;
+}
+
+const char* opcode_name(uint16_t opcode) {
+    const CommandDesc* c = find_command(opcode);
+    return c ? c->name : "UNKNOWN";
+}
+
+const char* status_name(uint8_t status) {
+    switch (status) {
+    case HCASIM_STATUS_OK: return "OK";
+    case HCASIM_STATUS_INTERNAL_ERR: return "INTERNAL_ERR";
+    case HCASIM_STATUS_BAD_OP: return "BAD_OP";
+    case HCASIM_STATUS_BAD_PARAM: return "BAD_PARAM";
+    case HCASIM_STATUS_BAD_SYS_STATE: return "BAD_SYS_STATE";
+    case HCASIM_STATUS_BAD_RESOURCE: return "BAD_RESOURCE";
+    case HCASIM_STATUS_RESOURCE_BUSY: return "RESOURCE_BUSY";
+    case HCASIM_STATUS_EXCEED_LIM: return "EXCEED_LIM";
+    case HCASIM_STATUS_BAD_RES_STATE: return "BAD_RES_STATE";
+    case HCASIM_STATUS_NO_RESOURCES: return "NO_RESOURCES";
+    case HCASIM_STATUS_BAD_INPUT_LEN: return "BAD_INPUT_LEN";
+    case HCASIM_STATUS_BAD_OUTPUT_LEN: return "BAD_OUTPUT_LEN";
+    default: return "UNKNOWN";
+    }
+}
+
+}  // namespace hcasim::firmware

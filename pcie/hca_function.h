@@ -1,0 +1,81 @@
+// The HCA's PCI function as a vfio-user client sees it: type-0 config
+// space with PM, MSI-X, PCI Express and the TPH Requester extended
+// capability; BAR0 (registers, trapped), BAR2 (MEMIC, a memfd offered for
+// mmap through a sparse-mmap capability), BAR4 (MSI-X table + PBA, which
+// QEMU emulates); the IRQ indexes; MSI-X eventfds.
+//
+// Sources: PCI 3.0 §6 (header, capabilities), PCIe base spec §7.5 (Express
+// capability) and §7.9.13 (TPH Requester capability, ST table), vfio-user
+// spec §Region info / §IRQ info / §Set IRQs.
+#pragma once
+
+#include "device/hca.h"
+#include "pcie/config_space.h"
+#include "pcie/unique_fd.h"
+#include "pcie/vfio_user_protocol.h"
+
+#include <array>
+#include <span>
+#include <vector>
+
+namespace hcasim::pcie {
+
+// Offsets of the capabilities in config space.
+namespace hca_cfg {
+inline constexpr uint16_t kPm = 0x40;
+inline constexpr uint16_t kMsix = 0x50;
+inline constexpr uint16_t kExp = 0x60;
+inline constexpr uint16_t kExpSize = 0x3c;
+inline constexpr uint16_t kTph = 0x100;
+inline constexpr uint16_t kTphStEntries = 64;
+inline constexpr uint16_t kTphCapReg = kTph + 4;
+inline constexpr uint16_t kTphCtrlReg = kTph + 8;
+inline constexpr uint16_t kTphStTable = kTph + 12;
+}  // namespace hca_cfg
+
+// Builds the HCA's config space (IDs, BARs, capability chain, masks).
+ConfigSpace make_hca_config(uint64_t memic_bar_size);
+
+struct RegionDesc {
+    uint64_t size = 0;
+    uint32_t flags = 0;                           // vfio_user::kRegionFlag*
+    int fd = -1;                                  // for mmap, or -1
+    std::vector<vfio_user::SparseArea> areas;     // mmap-able parts
+};
+
+class HcaFunction {
+public:
+    explicit HcaFunction(device::Hca& hca);
+
+    ConfigSpace& config() { return config_; }
+    device::Hca& hca() { return hca_; }
+
+    const RegionDesc& region(uint32_t index) const { return regions_.at(index); }
+
+    // Region accesses (REGION_READ/REGION_WRITE).  EINVAL when the region
+    // does not exist or [off, off+len) is outside it.
+    int region_read(uint32_t index, uint64_t off, std::span<uint8_t> out);
+    int region_write(uint32_t index, uint64_t off, std::span<const uint8_t> in);
+
+    vfio_user::IrqInfo irq_info(uint32_t index) const;
+    // DEVICE_SET_IRQS: EINVAL for a bad index/range/action.
+    int set_irqs(const vfio_user::IrqSet& s, std::vector<UniqueFd>& fds,
+                 std::span<const uint8_t> data);
+    // Signals an MSI-X vector (if the client gave an eventfd for it).
+    void trigger_msix(unsigned vector);
+    // A client left: forget its eventfds.
+    void drop_irqs();
+    // DEVICE_RESET / FLR.
+    void reset();
+
+private:
+    int bar0_read(uint64_t off, std::span<uint8_t> out);
+    int bar0_write(uint64_t off, std::span<const uint8_t> in);
+
+    device::Hca& hca_;
+    ConfigSpace config_;
+    std::array<RegionDesc, vfio_user::kNumRegions> regions_{};
+    std::array<UniqueFd, HCASIM_MSIX_VECTORS> msix_fds_{};
+};
+
+}  // namespace hcasim::pcie

@@ -1,0 +1,62 @@
+// Command channel: this context's private path to the HCA firmware.  It
+// claims one of the device's command channels (BAR0 OWNER register), puts
+// a command queue page and two mailbox pages in DMA memory, and executes
+// one command at a time: fill the mailbox, hand the entry to the device,
+// ring the doorbell, poll for ownership to come back.
+//
+// Closing the channel releases it; the device then destroys every object
+// created through it, which is also how a dead process's objects are
+// reclaimed (a later open finds the channel of a dead pid and releases it).
+#pragma once
+
+#include "firmware/hcasim_abi.h"
+#include "verbs/transport.h"
+
+#include <cstdint>
+#include <mutex>
+
+namespace hcasim::verbs {
+
+struct CmdResult {
+    uint8_t status = 0;     // HCASIM_STATUS_*
+    uint32_t syndrome = 0;  // HCASIM_SYND_*
+};
+
+class CommandChannel {
+public:
+    explicit CommandChannel(Transport& t) : t_(t) {}
+    ~CommandChannel() { close(); }
+
+    // Claims a free channel and sets up its queue.  Returns 0, EBUSY (all
+    // channels in use), or the transport's errno.
+    int open();
+    void close();
+
+    // Executes one command.  in/out are the whole mailboxes (headers
+    // included).  Returns 0 when the firmware answered (status in `res`,
+    // out filled), EIO when the command could not be delivered,
+    // ETIMEDOUT when the device never completed it.
+    int exec(const void* in, size_t in_len, void* out, size_t out_len, CmdResult& res);
+
+    // Executes and maps a non-OK status to an errno (mlx5-style):
+    // returns 0 or that errno.
+    template <class In, class Out>
+    int run(const In& in, Out& out) {
+        CmdResult r;
+        if (int e = exec(&in, sizeof(in), &out, sizeof(out), r)) return e;
+        return status_to_errno(r.status);
+    }
+
+    static int status_to_errno(uint8_t status);
+    uint32_t index() const { return ch_; }
+
+private:
+    Transport& t_;
+    std::mutex mu_;
+    uint32_t ch_ = UINT32_MAX;
+    uint32_t token_ = 0;
+    uint8_t seq_ = 0;
+    DmaBuffer cmdq_{}, in_{}, out_{};
+};
+
+}  // namespace hcasim::verbs

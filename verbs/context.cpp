@@ -1,0 +1,91 @@
+// Device contexts: ibv_open_device / ibv_close_device (rdma-core
+// ibv_open_device(3)).  Opening connects the transport, claims a command
+// channel and reads the firmware capabilities; the verbs_context op table
+// is filled here (the inline verbs in <infiniband/verbs.h> dispatch
+// through it; ops left NULL make those verbs fail with EOPNOTSUPP).
+#include "verbs/provider.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hcasim::verbs {
+
+namespace {
+
+std::unique_ptr<Transport> open_transport(const DeviceLocation& loc) {
+    return loc.kind == DeviceLocation::Kind::Pci ? open_pci_transport(loc.path)
+                                                 : open_vfio_user_transport(loc.path);
+}
+
+int query_caps(ContextImpl& c) {
+    hcasim_cmd_in_hdr in{};
+    in.opcode = HCASIM_CMD_QUERY_HCA_CAP;
+    return c.cmd->run(in, c.caps);
+}
+
+void fill_context_ops(verbs_context& v) {
+    v.sz = sizeof(verbs_context);
+    v.query_device_ex = query_device_ex;
+    v.query_port = query_port;
+    v.alloc_dm = alloc_dm;
+    v.free_dm = free_dm;
+    fill_unsupported_ops(v.context.ops);
+}
+
+}  // namespace
+
+}  // namespace hcasim::verbs
+
+using namespace hcasim::verbs;
+
+HCASIM_EXPORT ibv_context* ibv_open_device(ibv_device* device) {
+    auto im = std::make_unique<ContextImpl>();
+    im->transport = open_transport(*to_dev(device)->loc);
+    if (!im->transport) return nullptr;  // errno set by the transport
+    im->cmd = std::make_unique<CommandChannel>(*im->transport);
+    if (int e = im->cmd->open()) {
+        errno = e;
+        return nullptr;
+    }
+    if (int e = query_caps(*im)) {
+        errno = e;
+        return nullptr;
+    }
+    im->fds[0] = ::eventfd(0, EFD_CLOEXEC);
+    im->fds[1] = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    auto* shell = new (std::nothrow) ContextShell{};
+    if (!shell) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    std::memset(&shell->vctx, 0, sizeof(shell->vctx));
+    shell->impl = im.release();
+    verbs_context& v = shell->vctx;
+    fill_context_ops(v);
+    ibv_context& c = v.context;
+    c.device = device;
+    c.cmd_fd = shell->impl->fds[0];
+    c.async_fd = shell->impl->fds[1];
+    c.num_comp_vectors = 1;
+    pthread_mutex_init(&c.mutex, nullptr);
+    c.abi_compat = __VERBS_ABI_IS_EXTENDED;
+    return &c;
+}
+
+HCASIM_EXPORT int ibv_close_device(ibv_context* context) {
+    ContextShell* shell = to_ctx(context);
+    ContextImpl* im = shell->impl;
+    // Releasing the channel makes the device destroy whatever this context
+    // still owns (like closing the uverbs fd).
+    im->cmd.reset();
+    im->transport.reset();
+    for (int fd : im->fds)
+        if (fd >= 0) ::close(fd);
+    pthread_mutex_destroy(&context->mutex);
+    delete im;
+    delete shell;
+    return 0;
+}

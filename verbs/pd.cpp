@@ -1,0 +1,42 @@
+// Protection domains: ibv_alloc_pd / ibv_dealloc_pd (rdma-core
+// ibv_alloc_pd(3)), through the firmware's ALLOC_PD / DEALLOC_PD.
+#include "verbs/provider.h"
+
+#include <cerrno>
+#include <new>
+
+using namespace hcasim::verbs;
+
+HCASIM_EXPORT ibv_pd* ibv_alloc_pd(ibv_context* context) {
+    hcasim_alloc_pd_in in{};
+    in.hdr.opcode = HCASIM_CMD_ALLOC_PD;
+    hcasim_alloc_pd_out out{};
+    if (int e = impl(context).cmd->run(in, out)) {
+        errno = e;
+        return nullptr;
+    }
+    auto* pd = new (std::nothrow) PdShell{};
+    if (!pd) {
+        hcasim_dealloc_pd_in din{};
+        din.hdr.opcode = HCASIM_CMD_DEALLOC_PD;
+        din.pdn = out.pdn;
+        hcasim_dealloc_pd_out dout{};
+        impl(context).cmd->run(din, dout);
+        errno = ENOMEM;
+        return nullptr;
+    }
+    pd->pd.context = context;
+    pd->pd.handle = out.pdn;
+    pd->pdn = out.pdn;
+    return &pd->pd;
+}
+
+HCASIM_EXPORT int ibv_dealloc_pd(ibv_pd* pd) {
+    hcasim_dealloc_pd_in in{};
+    in.hdr.opcode = HCASIM_CMD_DEALLOC_PD;
+    in.pdn = to_pd(pd)->pdn;
+    hcasim_dealloc_pd_out out{};
+    if (int e = impl(pd->context).cmd->run(in, out)) return e;
+    delete to_pd(pd);
+    return 0;
+}

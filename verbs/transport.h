@@ -1,0 +1,55 @@
+// Transport: how the userspace driver reaches the HCA.  Two
+// implementations sit behind this one interface:
+//  - in-guest PCI (transport_pci.cpp): BARs through sysfs resourceN,
+//    bus mastering through the sysfs config file, DMA addresses from
+//    /proc/self/pagemap (DPDK-style userspace driver, no kernel module);
+//  - host-direct (transport_vfio_user.cpp): the driver is itself the
+//    vfio-user client of hcasim-device's socket, so the same programs run
+//    with no VM.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace hcasim::verbs {
+
+// A DMA-able buffer: pinned, page-aligned, contiguous in bus addresses.
+struct DmaBuffer {
+    void* va = nullptr;
+    uint64_t iova = 0;  // bus address the device uses
+    size_t len = 0;     // bytes
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+
+    // BAR0 32-bit registers (byte offsets).
+    virtual uint32_t read32(uint32_t offset) = 0;
+    virtual void write32(uint32_t offset, uint32_t value) = 0;
+
+    // BAR2 (MEMIC window) mapped into this process; nullptr if absent.
+    virtual uint8_t* memic_base() = 0;
+    virtual size_t memic_len() const = 0;
+
+    // Sets Memory Space + Bus Master in the PCI command register.
+    // Returns 0 or errno.
+    virtual int enable_bus_master() = 0;
+
+    // One page (4096 bytes) of DMA-able memory, zeroed.  Returns 0 or
+    // errno (ENOMEM, EPERM when bus addresses cannot be read).
+    virtual int alloc_dma_page(DmaBuffer& out) = 0;
+    virtual void free_dma_page(DmaBuffer& buf) = 0;
+
+    // Human-readable location (sysfs dir or socket path).
+    virtual std::string where() const = 0;
+};
+
+// Opens the HCA at a sysfs PCI device directory.  nullptr + errno on error.
+std::unique_ptr<Transport> open_pci_transport(const std::string& sysfs_dir);
+// Connects to hcasim-device at a UNIX socket path.  nullptr + errno on error.
+std::unique_ptr<Transport> open_vfio_user_transport(const std::string& socket_path);
+
+}  // namespace hcasim::verbs

@@ -1,0 +1,141 @@
+// In-guest PCI transport (see transport.h): the HCA is a PCI function no
+// kernel driver binds to; BAR0 and BAR2 are mmapped from sysfs
+// resource0/resource2, bus mastering is set through the config file, and
+// DMA pages are mlocked with their physical address read from
+// /proc/self/pagemap (needs CAP_SYS_ADMIN).  The guest must keep mlocked
+// pages in place (vm.compact_unevictable_allowed=0, docs/guest.md).
+#include "verbs/transport.h"
+
+#include "firmware/hcasim_abi.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hcasim::verbs {
+
+namespace {
+
+constexpr size_t kPage = 4096;
+
+class PciTransport final : public Transport {
+public:
+    explicit PciTransport(std::string dir) : dir_(std::move(dir)) {}
+    ~PciTransport() override {
+        if (bar0_) ::munmap(const_cast<uint32_t*>(bar0_), bar0_len_);
+        if (bar2_) ::munmap(bar2_, bar2_len_);
+        if (pagemap_ >= 0) ::close(pagemap_);
+    }
+
+    int open() {
+        if (int e = map_bar(HCASIM_BAR_REGS, reinterpret_cast<void**>(const_cast<uint32_t**>(&bar0_)), bar0_len_))
+            return e;
+        if (int e = map_bar(HCASIM_BAR_MEMIC, reinterpret_cast<void**>(&bar2_), bar2_len_)) {
+            bar2_ = nullptr;  // MEMIC is optional
+            bar2_len_ = 0;
+            (void)e;
+        }
+        pagemap_ = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        if (pagemap_ < 0) return errno;
+        return 0;
+    }
+
+    uint32_t read32(uint32_t off) override {
+        return off + 4 <= bar0_len_ ? bar0_[off / 4] : 0xffffffffu;
+    }
+    void write32(uint32_t off, uint32_t v) override {
+        if (off + 4 <= bar0_len_) bar0_[off / 4] = v;
+    }
+    uint8_t* memic_base() override { return bar2_; }
+    size_t memic_len() const override { return bar2_len_; }
+
+    int enable_bus_master() override {
+        const std::string path = dir_ + "/config";
+        int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) return errno;
+        uint16_t cmd = 0;
+        int e = 0;
+        if (::pread(fd, &cmd, 2, 4) != 2) e = EIO;
+        cmd |= 0x6;  // Memory Space + Bus Master
+        if (!e && ::pwrite(fd, &cmd, 2, 4) != 2) e = EIO;
+        ::close(fd);
+        return e;
+    }
+
+    int alloc_dma_page(DmaBuffer& out) override {
+        void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (p == MAP_FAILED) return ENOMEM;
+        // Keep the page resident and out of fork's copy-on-write.
+        if (::mlock(p, kPage) != 0 || ::madvise(p, kPage, MADV_DONTFORK) != 0) {
+            int e = errno;
+            ::munmap(p, kPage);
+            return e;
+        }
+        std::memset(p, 0, kPage);
+        uint64_t entry = 0;
+        const off_t idx = static_cast<off_t>(reinterpret_cast<uintptr_t>(p) / kPage);
+        if (::pread(pagemap_, &entry, 8, idx * 8) != 8) {
+            ::munmap(p, kPage);
+            return EIO;
+        }
+        const uint64_t pfn = entry & ((uint64_t{1} << 55) - 1);
+        if (!(entry >> 63) || pfn == 0) {  // not present, or no CAP_SYS_ADMIN
+            ::munmap(p, kPage);
+            return EPERM;
+        }
+        out = {p, pfn * kPage, kPage};
+        return 0;
+    }
+
+    void free_dma_page(DmaBuffer& buf) override {
+        if (buf.va) ::munmap(buf.va, buf.len);
+        buf = {};
+    }
+
+    std::string where() const override { return dir_; }
+
+private:
+    int map_bar(int bar, void** out, size_t& len) {
+        const std::string path = dir_ + "/resource" + std::to_string(bar);
+        int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_SYNC);
+        if (fd < 0) return errno;
+        struct stat st{};
+        if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+            ::close(fd);
+            return ENODEV;
+        }
+        void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE,
+                         MAP_SHARED, fd, 0);
+        int e = p == MAP_FAILED ? errno : 0;
+        ::close(fd);
+        if (e) return e;
+        *out = p;
+        len = static_cast<size_t>(st.st_size);
+        return 0;
+    }
+
+    std::string dir_;
+    volatile uint32_t* bar0_ = nullptr;
+    size_t bar0_len_ = 0;
+    uint8_t* bar2_ = nullptr;
+    size_t bar2_len_ = 0;
+    int pagemap_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> open_pci_transport(const std::string& sysfs_dir) {
+    auto t = std::make_unique<PciTransport>(sysfs_dir);
+    if (int e = t->open()) {
+        errno = e;
+        return nullptr;
+    }
+    return t;
+}
+
+}  // namespace hcasim::verbs

@@ -1,0 +1,74 @@
+// A real hcasim-device process for tests (see device_process.h).
+#include "tests/host/device_process.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace hcasim::test {
+
+DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
+    const char* bin = std::getenv("HCASIM_DEVICE_BIN");
+    if (!bin) throw std::runtime_error("HCASIM_DEVICE_BIN not set");
+    char tmpl[] = "/tmp/hcasim-test-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    socket_ = dir_ + "/hca.sock";
+    trace_ = dir_ + "/trace.log";
+    std::vector<std::string> args = {bin, "--socket", socket_, "--trace", trace_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(bin, argv.data());
+        ::_exit(127);
+    }
+    struct stat st{};
+    for (int i = 0; i < 500; ++i) {
+        if (::stat(socket_.c_str(), &st) == 0) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    throw std::runtime_error("hcasim-device did not create its socket");
+}
+
+DeviceProcess::~DeviceProcess() {
+    if (pid_ > 0) stop();
+    ::unlink(trace_.c_str());
+    ::rmdir(dir_.c_str());
+}
+
+std::string DeviceProcess::trace() const {
+    std::ifstream f(trace_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+bool DeviceProcess::alive() const {
+    if (pid_ <= 0) return false;
+    int status;
+    return ::waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+int DeviceProcess::stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    struct stat st{};
+    if (::stat(socket_.c_str(), &st) == 0) return -2;  // socket left behind
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace hcasim::test

@@ -1,0 +1,28 @@
+// A real hcasim-device process for host-direct tests: started on a fresh
+// socket in a temp dir, stopped with SIGTERM (which must exit 0 and remove
+// the socket).  The binary comes from $HCASIM_DEVICE_BIN (set by meson).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hcasim::test {
+
+class DeviceProcess {
+public:
+    explicit DeviceProcess(std::vector<std::string> extra_args = {});
+    ~DeviceProcess();
+
+    const std::string& socket() const { return socket_; }
+    const std::string& trace_path() const { return trace_; }
+    std::string trace() const;  // the trace file's contents
+    bool alive() const;
+    // SIGTERM; returns the exit status (or -1) and checks the socket is gone.
+    int stop();
+
+private:
+    std::string dir_, socket_, trace_;
+    int pid_ = -1;
+};
+
+}  // namespace hcasim::test

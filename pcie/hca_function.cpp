@@ -140,6 +140,13 @@ IrqInfo HcaFunction::irq_info(uint32_t index) const {
         info.flags = kIrqInfoEventfd | kIrqInfoNoresize;
         info.count = HCASIM_MSIX_VECTORS;
         break;
+    case kIrqErr:
+    case kIrqReq:
+        // One eventfd each (QEMU wires error recovery and device requests
+        // to them); this device never raises either.
+        info.flags = kIrqInfoEventfd;
+        info.count = 1;
+        break;
     default:
         info.flags = kIrqInfoEventfd;
         info.count = 0;

@@ -261,8 +261,11 @@ void VfioUserServer::on_region_info(Msg& m) {
     std::vector<uint8_t> out;
     if (req.argsz < needed) {
         // Too small for the capability: say how much is needed (the client
-        // asks again), and send no fd (spec §Region info).
+        // asks again) and send no fd (spec §Region info).  No CAPS flag
+        // either: QEMU rejects a CAPS flag whose cap_offset is not inside
+        // the reply.
         info.argsz = needed;
+        info.flags &= ~kRegionFlagCaps;
         append(out, info);
         reply(m, out);
         return;

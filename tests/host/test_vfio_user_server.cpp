@@ -125,6 +125,7 @@ TEST_CASE("GET_REGION_INFO: sparse mmap capability and fd for BAR2") {
     read_at(std::span<const uint8_t>(small.payload), 0, ri);
     CHECK(small.hdr.msg_size <= sizeof(RegionInfo) + 16);  // argsz + 16
     CHECK(small.fds.empty());
+    CHECK((ri.flags & kRegionFlagCaps) == 0);  // QEMU rejects CAPS without a cap_offset
     REQUIRE(ri.argsz > sizeof(RegionInfo));
     Message full = c.call(Command::DeviceGetRegionInfo,
                           bytes(RegionInfo{ri.argsz, 0, HCASIM_BAR_MEMIC, 0, 0, 0}));

@@ -70,8 +70,10 @@ public:
         void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
         if (p == MAP_FAILED) return ENOMEM;
-        // Keep the page resident and out of fork's copy-on-write.
-        if (::mlock(p, kPage) != 0 || ::madvise(p, kPage, MADV_DONTFORK) != 0) {
+        // Keep the page resident, out of fork's copy-on-write, and out of
+        // khugepaged's collapsing (which would move it).
+        if (::madvise(p, kPage, MADV_NOHUGEPAGE) != 0 || ::mlock(p, kPage) != 0 ||
+            ::madvise(p, kPage, MADV_DONTFORK) != 0) {
             int e = errno;
             ::munmap(p, kPage);
             return e;

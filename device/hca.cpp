@@ -39,6 +39,7 @@ Hca::Hca(const HcaConfig& cfg, firmware::Tracer& trace)
     if (p == MAP_FAILED) throw std::runtime_error("mmap(memic) failed");
     memic_ = static_cast<uint8_t*>(p);
     fw_.state().memic_base = memic_;
+    fw_.state().dma = &dma_;
 }
 
 Hca::~Hca() {

@@ -38,6 +38,23 @@ public:
     void clear() { blocks_.clear(); }
 
     std::optional<uint32_t> owner_of(uint64_t addr) const;
+    // The block containing byte addr: {start, length, owner}, if any.
+    struct BlockInfo {
+        uint64_t start, length;
+        uint32_t owner;
+    };
+    std::optional<BlockInfo> block_containing(uint64_t addr) const {
+        auto it = blocks_.upper_bound(addr);
+        if (it == blocks_.begin()) return std::nullopt;
+        --it;
+        if (addr - it->first >= it->second.length) return std::nullopt;
+        return BlockInfo{it->first, it->second.length, it->second.owner};
+    }
+    // Length of the block starting at addr (0 if none).
+    uint64_t length_of(uint64_t addr) const {
+        auto it = blocks_.find(addr);
+        return it == blocks_.end() ? 0 : it->second.length;
+    }
     uint64_t size() const { return size_; }
     uint64_t unit() const { return unit_; }
     uint32_t max_log_align() const { return max_log_align_; }

@@ -49,6 +49,11 @@ CmdStatus cmd_dealloc_memic(FwState& fw, CmdContext& ctx) {
     auto owner = fw.memic.owner_of(rel);
     if (in.memic_addr < fw.caps.memic_bar_offset || !owner || *owner != ctx.channel)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_ADDR);
+    // A DM with a live MR cannot go (rdma-core: ibv_free_dm -> EBUSY).
+    if (fw.mkeys.any([&](const device::Mkey& k) {
+            return k.mode == HCASIM_MKEY_MODE_MEMIC && k.memic_block == in.memic_addr;
+        }))
+        return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_MEMIC_BUSY);
     if (fw.memic.release(rel, in.length) != device::MemicAllocator::Error::None)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_ADDR);
     ctx.detail += fmt::format(" device_bytes={}", head_hex(fw.memic_base + rel, in.length));

@@ -20,6 +20,8 @@ CmdStatus cmd_dealloc_pd(FwState& fw, CmdContext& ctx) {
     auto owner = fw.pds.owner_of(in.pdn);
     if (!owner || *owner != ctx.channel)
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
+    if (fw.mkeys.any([&](const device::Mkey& m) { return m.pdn == in.pdn; }))
+        return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_PD_BUSY);
     fw.pds.release(in.pdn);
     return kOk;
 }

@@ -22,6 +22,14 @@ constexpr std::array kCommands = {
                 sizeof(hcasim_alloc_pd_out), cmd_alloc_pd},
     CommandDesc{HCASIM_CMD_DEALLOC_PD, "DEALLOC_PD", sizeof(hcasim_dealloc_pd_in),
                 sizeof(hcasim_dealloc_pd_out), cmd_dealloc_pd},
+    CommandDesc{HCASIM_CMD_CREATE_MKEY, "CREATE_MKEY", sizeof(hcasim_create_mkey_in),
+                sizeof(hcasim_create_mkey_out), cmd_create_mkey},
+    CommandDesc{HCASIM_CMD_DESTROY_MKEY, "DESTROY_MKEY", sizeof(hcasim_destroy_mkey_in),
+                sizeof(hcasim_destroy_mkey_out), cmd_destroy_mkey},
+    CommandDesc{HCASIM_CMD_ALLOC_DMAH, "ALLOC_DMAH", sizeof(hcasim_alloc_dmah_in),
+                sizeof(hcasim_alloc_dmah_out), cmd_alloc_dmah},
+    CommandDesc{HCASIM_CMD_DEALLOC_DMAH, "DEALLOC_DMAH", sizeof(hcasim_dealloc_dmah_in),
+                sizeof(hcasim_dealloc_dmah_out), cmd_dealloc_dmah},
 };
 
 }  // namespace

@@ -56,12 +56,18 @@ CmdStatus Firmware::execute(uint32_t channel, std::span<const uint8_t> in,
 }
 
 void Firmware::release_channel(uint32_t channel) {
+    // Dependents first: MRs hold PDs, DMs and DMA handles.
+    const size_t mkeys = state_.mkeys.release_owner(channel);
+    const size_t dmahs = state_.dmahs.release_owner(channel);
     const size_t pds = state_.pds.release_owner(channel);
     const size_t memic = state_.memic.release_owner(channel);
-    state_.trace.event("fw_reclaim", "ch={} pds={} memic_blocks={}", channel, pds, memic);
+    state_.trace.event("fw_reclaim", "ch={} pds={} memic_blocks={} mkeys={} dmahs={}", channel,
+                       pds, memic, mkeys, dmahs);
 }
 
 void Firmware::reset() {
+    state_.mkeys.clear();
+    state_.dmahs.clear();
     state_.pds.clear();
     state_.memic.clear();
     state_.trace.event("fw_reset", "all objects destroyed");

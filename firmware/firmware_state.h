@@ -2,13 +2,19 @@
 // command handlers act on.  One instance per HCA, owned by Firmware.
 #pragma once
 
+#include "device/dma_space.h"
+#include "device/dmah_table.h"
 #include "device/memic_allocator.h"
+#include "device/mkey_table.h"
+#include "device/mr_engine.h"
 #include "device/pd_table.h"
+#include "device/tph.h"
 #include "firmware/hcasim_abi.h"
 #include "firmware/trace.h"
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -22,7 +28,9 @@ struct HcaCaps {
     uint32_t log_memic_alloc_unit = 6;       // 64-byte units (mlx5 PRM)
     uint32_t log_max_memic_align = 21;       // 2 MiB
     uint64_t memic_bar_offset = 0;           // pool starts at BAR2 offset 0
-    uint32_t caps = HCASIM_CAP_MEMIC;
+    uint32_t caps = HCASIM_CAP_MEMIC | HCASIM_CAP_TPH;
+    uint32_t max_mkeys = 1u << 16;
+    uint32_t tph_st_entries = 64;            // ST table size (pcie/hca_function.h)
 };
 
 struct FwState {
@@ -31,13 +39,26 @@ struct FwState {
           pds(c.max_pd),
           memic(c.memic_size, uint64_t{1} << c.log_memic_alloc_unit, c.log_max_memic_align),
           memic_base(memic),
-          trace(t) {}
+          trace(t),
+          mkeys(c.max_mkeys),
+          dmahs(static_cast<uint16_t>(c.tph_st_entries)) {}
 
     HcaCaps caps;
     device::PdTable pds;
     device::MemicAllocator memic;
     uint8_t* memic_base;  // device view of the MEMIC pool (BAR2 memfd)
     Tracer& trace;
+    device::MkeyTable mkeys;
+    device::DmahTable dmahs;
+    device::StPlatformMap st_map;             // platform CPU -> steering tag
+    device::DmaSpace* dma = nullptr;          // host memory (MTT reads)
+    std::function<device::TphConfig()> tph;   // the function's TPH state
+
+    // The engine that performs DMA through mkeys (tags TPH, counts).
+    device::MrEngine mr_engine() {
+        static device::DmaSpace none;
+        return {dma ? *dma : none, memic_base, memic.size(), mkeys, dmahs, tph};
+    }
 };
 
 // One command as a handler sees it.

@@ -13,5 +13,9 @@ CmdStatus cmd_alloc_pd(FwState& fw, CmdContext& ctx);
 CmdStatus cmd_dealloc_pd(FwState& fw, CmdContext& ctx);
 CmdStatus cmd_alloc_memic(FwState& fw, CmdContext& ctx);
 CmdStatus cmd_dealloc_memic(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_alloc_dmah(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_dealloc_dmah(FwState& fw, CmdContext& ctx);
 
 }  // namespace hcasim::firmware

@@ -140,8 +140,12 @@ struct hcasim_cmd_out_hdr {
 /* Opcodes (mlx5 PRM numbering). */
 enum hcasim_opcode {
 	HCASIM_CMD_QUERY_HCA_CAP   = 0x100,
+	HCASIM_CMD_CREATE_MKEY     = 0x200,
+	HCASIM_CMD_DESTROY_MKEY    = 0x202,
 	HCASIM_CMD_ALLOC_MEMIC     = 0x205,
 	HCASIM_CMD_DEALLOC_MEMIC   = 0x206,
+	HCASIM_CMD_ALLOC_DMAH      = 0xb00, /* hcasim: TPH DMA handle */
+	HCASIM_CMD_DEALLOC_DMAH    = 0xb01,
 	HCASIM_CMD_ALLOC_PD        = 0x800,
 	HCASIM_CMD_DEALLOC_PD      = 0x801,
 };
@@ -179,6 +183,22 @@ enum hcasim_syndrome {
 	HCASIM_SYND_MEMIC_BAD_ALIGN      = 0x0c0de203,
 	HCASIM_SYND_MEMIC_EXHAUSTED      = 0x0c0de204,
 	HCASIM_SYND_MEMIC_BAD_ADDR       = 0x0c0de205,
+	HCASIM_SYND_MEMIC_BUSY           = 0x0c0de206,
+	HCASIM_SYND_MKEY_BAD_ACCESS      = 0x0c0de301,
+	HCASIM_SYND_MKEY_BAD_LENGTH      = 0x0c0de302,
+	HCASIM_SYND_MKEY_BAD_MTT         = 0x0c0de303,
+	HCASIM_SYND_MKEY_MTT_DMA_FAULT   = 0x0c0de304,
+	HCASIM_SYND_MKEY_BAD_DM_RANGE    = 0x0c0de305,
+	HCASIM_SYND_MKEY_BAD_MODE        = 0x0c0de306,
+	HCASIM_SYND_MKEY_EXHAUSTED       = 0x0c0de307,
+	HCASIM_SYND_MKEY_BAD_HANDLE      = 0x0c0de308,
+	HCASIM_SYND_DMAH_NOT_SUPPORTED   = 0x0c0de401,
+	HCASIM_SYND_DMAH_BAD_PH          = 0x0c0de402,
+	HCASIM_SYND_DMAH_BAD_MEM_TYPE    = 0x0c0de403,
+	HCASIM_SYND_DMAH_NO_ST_INDEX     = 0x0c0de404,
+	HCASIM_SYND_DMAH_BAD_HANDLE      = 0x0c0de405,
+	HCASIM_SYND_DMAH_BUSY            = 0x0c0de406,
+	HCASIM_SYND_DMAH_BAD_CPU         = 0x0c0de407,
 };
 
 /* ---- QUERY_HCA_CAP (op_mod 0: general + device memory caps) ------------ */
@@ -199,6 +219,10 @@ struct hcasim_query_hca_cap_out {
 	uint32_t log_max_memic_addr_alignment; /* log2 bytes */
 	uint32_t caps;                    /* HCASIM_CAP_* */
 	uint32_t phys_port_cnt;
+	uint32_t max_mkeys;
+	uint32_t tph_st_entries;          /* ST table entries in the TPH capability */
+	uint32_t log_page_size;           /* MTT page size, log2 bytes (12) */
+	uint32_t rsvd;
 };
 
 /* ---- ALLOC_PD / DEALLOC_PD ---------------------------------------------- */
@@ -244,6 +268,101 @@ struct hcasim_dealloc_memic_in {
 struct hcasim_dealloc_memic_out {
 	struct hcasim_cmd_out_hdr hdr;
 };
+
+/* ---- CREATE_MKEY / DESTROY_MKEY ------------------------------------------
+ * An mkey is the device's view of a memory region: a PD, access rights,
+ * a virtual range [iova, iova + length) and where its bytes are.
+ *  - MTT mode: host pages.  start = offset of byte 0 within the first page;
+ *    the page bus addresses (num_mtt of them, 4 KiB pages) sit in
+ *    num_mtt_pages DMA pages of HCASIM_MTT_PER_PAGE entries, whose bus
+ *    addresses follow the struct.
+ *  - MEMIC mode: start = BAR2 offset of byte 0; the range must lie inside
+ *    one live MEMIC block of the same channel.  Zero-based (iova 0).
+ * lkey = rkey = mkey.  Access bits have rdma-core's IBV_ACCESS_* values;
+ * remote write/atomic need local write (IB spec, as the kernel checks).
+ */
+#define HCASIM_ACCESS_LOCAL_WRITE   0x01u
+#define HCASIM_ACCESS_REMOTE_WRITE  0x02u
+#define HCASIM_ACCESS_REMOTE_READ   0x04u
+#define HCASIM_ACCESS_REMOTE_ATOMIC 0x08u
+#define HCASIM_ACCESS_ZERO_BASED    0x20u
+#define HCASIM_ACCESS_ALL           0x2fu
+#define HCASIM_MTT_PER_PAGE         512u
+
+enum hcasim_mkey_mode {
+	HCASIM_MKEY_MODE_MTT   = 0,
+	HCASIM_MKEY_MODE_MEMIC = 1,
+};
+
+struct hcasim_create_mkey_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint32_t pdn;
+	uint32_t access;        /* HCASIM_ACCESS_* */
+	uint64_t iova;          /* virtual address of byte 0 (0 if zero-based) */
+	uint64_t length;        /* bytes, > 0 */
+	uint32_t mode;          /* hcasim_mkey_mode */
+	uint32_t dmah;          /* DMA handle for TPH, 0 = none */
+	uint64_t start;         /* see above */
+	uint32_t num_mtt;       /* 4 KiB pages covering the range (MTT mode) */
+	uint32_t num_mtt_pages; /* DMA pages holding the entries */
+	/* followed by uint64_t mtt_pages[num_mtt_pages] */
+};
+#define HCASIM_MAX_MTT_PAGES \
+	((HCASIM_CMD_MAX_MAILBOX - sizeof(struct hcasim_create_mkey_in)) / 8u)
+
+struct hcasim_create_mkey_out {
+	struct hcasim_cmd_out_hdr hdr;
+	uint32_t mkey;          /* lkey = rkey */
+	uint32_t rsvd;
+};
+struct hcasim_destroy_mkey_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint32_t mkey;
+	uint32_t rsvd;
+};
+struct hcasim_destroy_mkey_out {
+	struct hcasim_cmd_out_hdr hdr;
+};
+
+/* ---- ALLOC_DMAH / DEALLOC_DMAH ---------------------------------------------
+ * A DMA handle: the TPH processing hint (PH, 0..3) and, optionally, the
+ * steering tag of a CPU for a memory type (the platform's cpu -> ST map,
+ * which hcasim-device is given on its command line).  The firmware picks
+ * an ST table index (shared by handles with the same tag); the driver
+ * writes the tag into the function's ST table and enables TPH.  DMA writes
+ * through an mkey with a handle carry PH, the ST read from the ST table
+ * entry, and the memory type.  (PCIe base spec §6.17 TPH; rdma-core
+ * ibv_alloc_dmah(3).)
+ */
+enum hcasim_tph_mem_type {
+	HCASIM_TPH_MEM_VOLATILE   = 0,
+	HCASIM_TPH_MEM_PERSISTENT = 1,
+};
+#define HCASIM_DMAH_FLAG_ST 0x1u  /* cpu_id and mem_type are given */
+
+struct hcasim_alloc_dmah_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint32_t flags;         /* HCASIM_DMAH_FLAG_* */
+	uint32_t cpu_id;
+	uint8_t  ph;            /* processing hint, 0..3 */
+	uint8_t  mem_type;      /* hcasim_tph_mem_type */
+	uint8_t  rsvd[6];
+};
+struct hcasim_alloc_dmah_out {
+	struct hcasim_cmd_out_hdr hdr;
+	uint32_t dmah;
+	uint16_t st_index;      /* 0xffff: no ST (no-ST mode) */
+	uint16_t st_value;
+};
+struct hcasim_dealloc_dmah_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint32_t dmah;
+	uint32_t rsvd;
+};
+struct hcasim_dealloc_dmah_out {
+	struct hcasim_cmd_out_hdr hdr;
+};
+#define HCASIM_ST_INDEX_NONE 0xffffu
 
 #ifdef __cplusplus
 static_assert(sizeof(struct hcasim_cmdq_entry) == HCASIM_CMDQ_ENTRY_SIZE, "entry");

@@ -78,6 +78,18 @@ HcaFunction::HcaFunction(device::Hca& hca)
     regions_[kRegionConfig] = {cfg::kSize, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     hca_.set_bus_master([this] { return config_.bus_master(); });
     hca_.set_irq([this](unsigned v) { trigger_msix(v); });
+    hca_.firmware().state().tph = [this] { return tph_config(); };
+}
+
+device::TphConfig HcaFunction::tph_config() const {
+    device::TphConfig t;
+    const uint32_t ctrl = config_.get32(hca_cfg::kTphCtrlReg);
+    t.st_mode = ctrl & 0x7;
+    t.enabled = ((ctrl >> 8) & 0x3) != 0;
+    t.st_table.resize(hca_cfg::kTphStEntries);
+    for (uint16_t i = 0; i < hca_cfg::kTphStEntries; ++i)
+        t.st_table[i] = config_.get16(static_cast<uint16_t>(hca_cfg::kTphStTable + 2 * i));
+    return t;
 }
 
 static bool in_bounds(const RegionDesc& r, uint64_t off, size_t len) {

@@ -67,6 +67,8 @@ public:
     void drop_irqs();
     // DEVICE_RESET / FLR.
     void reset();
+    // The TPH Requester state the driver programmed (control + ST table).
+    device::TphConfig tph_config() const;
 
 private:
     int bar0_read(uint64_t off, std::span<uint8_t> out);

@@ -1,12 +1,14 @@
 // hcasim-device: one virtual HCA as a vfio-user server process.
 //
 //   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-]
-//                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]...
+//                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
+//                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
 #include "device/hca.h"
 #include "firmware/trace.h"
 #include "pcie/hca_function.h"
+#include "pcie/inspect_server.h"
 #include "pcie/vfio_user_server.h"
 
 #include <CLI/CLI.hpp>
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
     std::string socket_path, trace_path;
     uint64_t memic_size = 256 * 1024;
     std::vector<std::string> faults;
+    std::string inspect_path, st_map_vm, st_map_pm;
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
     app.add_option("--memic-size", memic_size,
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
@@ -30,6 +33,13 @@ int main(int argc, char** argv) {
     app.add_option("--trace", trace_path, "trace every firmware command to FILE, or - for stderr");
     app.add_option("--fail-cmd", faults,
                    "make a firmware command fail: OPCODE[:STATUS[:COUNT]] (repeatable)");
+    app.add_option("--inspect", inspect_path, "serve the inspection interface on this UNIX socket");
+    app.add_option("--tph-st-map", st_map_vm,
+                   "platform steering tags for volatile memory, CPU:ST[,CPU:ST...] "
+                   "(default ST = 0x10 + cpu)");
+    app.add_option("--tph-st-map-pm", st_map_pm,
+                   "platform steering tags for persistent memory, CPU:ST[,CPU:ST...] "
+                   "(default ST = 0x80 + cpu)");
     CLI11_PARSE(app, argc, argv);
 
     if (memic_size % 4096 != 0) {
@@ -53,6 +63,13 @@ int main(int argc, char** argv) {
                 return 2;
             }
         }
+        for (auto [type, spec] : {std::pair<uint8_t, std::string*>{0, &st_map_vm}, {1, &st_map_pm}}) {
+            if (spec->empty()) continue;
+            if (auto err = hca.firmware().state().st_map.parse(type, *spec); !err.empty()) {
+                fmt::print(stderr, "hcasim-device: --tph-st-map{}: {}\n", type ? "-pm" : "", err);
+                return 2;
+            }
+        }
         hca.set_post([&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
         hcasim::pcie::HcaFunction function(hca);
         hcasim::pcie::VfioUserServer server(io, function, trace);
@@ -61,9 +78,18 @@ int main(int argc, char** argv) {
                        std::strerror(e));
             return 1;
         }
+        hcasim::pcie::InspectServer inspect(io, hca);
+        if (!inspect_path.empty()) {
+            if (int e = inspect.listen(inspect_path)) {
+                fmt::print(stderr, "hcasim-device: cannot listen on {}: {}\n", inspect_path,
+                           std::strerror(e));
+                return 1;
+            }
+        }
         boost::asio::signal_set signals(io, SIGTERM, SIGINT);
         signals.async_wait([&](const boost::system::error_code&, int sig) {
             trace.event("device_exit", "signal={}", sig);
+            inspect.stop();
             server.stop();
             io.stop();
         });

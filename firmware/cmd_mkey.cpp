@@ -1,0 +1,124 @@
+// CREATE_MKEY (0x200) / DESTROY_MKEY (0x202): memory regions.  The MTT
+// (page list) is read by DMA from the pages the driver names; DM regions
+// must lie inside one live MEMIC block of the same channel.
+#include "firmware/handlers.h"
+
+#include <vector>
+
+namespace hcasim::firmware {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+bool owned_pd(FwState& fw, uint32_t pdn, uint32_t channel) {
+    auto owner = fw.pds.owner_of(pdn);
+    return owner && *owner == channel;
+}
+
+CmdStatus check_access(uint32_t access) {
+    if (access & ~HCASIM_ACCESS_ALL) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_ACCESS);
+    // IB spec: remote write and remote atomic need local write.
+    if ((access & (HCASIM_ACCESS_REMOTE_WRITE | HCASIM_ACCESS_REMOTE_ATOMIC)) &&
+        !(access & HCASIM_ACCESS_LOCAL_WRITE))
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_ACCESS);
+    return kOk;
+}
+
+// Reads the page list through DMA into m.pages.
+CmdStatus read_mtt(FwState& fw, CmdContext& ctx, const hcasim_create_mkey_in& in,
+                   device::Mkey& m) {
+    if (in.start >= kPage) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MTT);
+    const uint64_t pages = (in.start + in.length + kPage - 1) / kPage;
+    if (in.num_mtt != pages ||
+        in.num_mtt_pages != (in.num_mtt + HCASIM_MTT_PER_PAGE - 1) / HCASIM_MTT_PER_PAGE ||
+        in.num_mtt_pages > HCASIM_MAX_MTT_PAGES)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MTT);
+    if (ctx.in.size() < sizeof(in) + 8ull * in.num_mtt_pages)
+        return fail(HCASIM_STATUS_BAD_INPUT_LEN, HCASIM_SYND_IN_TOO_SHORT);
+    if (!fw.dma) return fail(HCASIM_STATUS_INTERNAL_ERR, HCASIM_SYND_MKEY_MTT_DMA_FAULT);
+    m.pages.resize(in.num_mtt);
+    for (uint32_t p = 0; p < in.num_mtt_pages; ++p) {
+        uint64_t page_addr = 0;
+        std::memcpy(&page_addr, ctx.in.data() + sizeof(in) + 8 * p, 8);
+        const uint32_t first = p * HCASIM_MTT_PER_PAGE;
+        const uint32_t n = std::min(HCASIM_MTT_PER_PAGE, in.num_mtt - first);
+        if (fw.dma->read(page_addr, m.pages.data() + first, 8ull * n) != 0)
+            return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_MTT_DMA_FAULT);
+    }
+    for (uint64_t a : m.pages)
+        if (a % kPage) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MTT);
+    return kOk;
+}
+
+// The DM range must be inside one live block of this channel.
+CmdStatus check_memic(FwState& fw, CmdContext& ctx, const hcasim_create_mkey_in& in,
+                      device::Mkey& m) {
+    const uint64_t rel = in.start - fw.caps.memic_bar_offset;
+    auto b = fw.memic.block_containing(rel);
+    if (in.start < fw.caps.memic_bar_offset || !b || b->owner != ctx.channel ||
+        in.length > b->start + b->length - rel)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_DM_RANGE);
+    m.memic_block = b->start + fw.caps.memic_bar_offset;
+    return kOk;
+}
+
+}  // namespace
+
+CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
+    const auto in = ctx.input<hcasim_create_mkey_in>();
+    ctx.detail = fmt::format("pdn={} access={:#x} iova={:#x} length={} mode={} start={:#x} dmah={} num_mtt={}",
+                             in.pdn, in.access, in.iova, in.length, in.mode, in.start, in.dmah,
+                             in.num_mtt);
+    if (!owned_pd(fw, in.pdn, ctx.channel))
+        return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
+    if (auto st = check_access(in.access); st.status) return st;
+    if (in.length == 0 || in.iova + in.length < in.iova)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_LENGTH);
+    if (in.dmah) {
+        const device::Dmah* d = fw.dmahs.find(in.dmah);
+        if (!d || d->owner != ctx.channel)
+            return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_DMAH_BAD_HANDLE);
+    }
+    device::Mkey m;
+    m.pdn = in.pdn;
+    m.access = in.access;
+    m.iova = in.iova;
+    m.length = in.length;
+    m.mode = in.mode;
+    m.start = in.start;
+    m.dmah = in.dmah;
+    m.owner = ctx.channel;
+    CmdStatus st = kOk;
+    switch (in.mode) {
+    case HCASIM_MKEY_MODE_MTT: st = read_mtt(fw, ctx, in, m); break;
+    case HCASIM_MKEY_MODE_MEMIC:
+        if (!(in.access & HCASIM_ACCESS_ZERO_BASED) || in.iova != 0)
+            return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_ACCESS);
+        st = check_memic(fw, ctx, in, m);
+        break;
+    default: return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MODE);
+    }
+    if (st.status) return st;
+    auto key = fw.mkeys.insert(std::move(m));
+    if (!key) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_MKEY_EXHAUSTED);
+    hcasim_create_mkey_out out{};
+    out.mkey = *key;
+    ctx.output(out);
+    ctx.detail += fmt::format(" mkey={:#x}", *key);
+    return kOk;
+}
+
+CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx) {
+    const auto in = ctx.input<hcasim_destroy_mkey_in>();
+    const device::Mkey* m = fw.mkeys.find(in.mkey);
+    ctx.detail = fmt::format("mkey={:#x}", in.mkey);
+    if (!m || m->owner != ctx.channel)
+        return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_MKEY_BAD_HANDLE);
+    ctx.detail += fmt::format(" dma_writes={} tagged_writes={}", m->counters.dma_writes,
+                              m->counters.tagged_writes);
+    fw.mkeys.erase(in.mkey);
+    return kOk;
+}
+
+}  // namespace hcasim::firmware

@@ -1,0 +1,43 @@
+// Device inspection interface: a second UNIX socket (hcasim-device
+// --inspect PATH) where tests and tools look inside the device.  One JSON
+// object per line in, one per line out:
+//   {"cmd":"mkeys"}           every mkey with its counters and last TPH tag
+//   {"cmd":"tph"}             TPH Requester state (enable, ST mode, ST table)
+//   {"cmd":"memic_read","offset":N,"length":N}   bytes of MEMIC (hex)
+//   {"cmd":"mr_write","key":K,"addr":A,"data":"hex","remote":true}
+//        a device-internal DMA write through an mkey (the path the RDMA
+//        engine uses): access and bounds checked, TPH-tagged, counted
+// Errors come back as {"error":"..."}.  Several clients may connect.
+#pragma once
+
+#include "device/hca.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include <memory>
+#include <string>
+
+namespace hcasim::pcie {
+
+class InspectServer {
+public:
+    InspectServer(boost::asio::io_context& io, device::Hca& hca) : io_(io), hca_(hca) {}
+    ~InspectServer() { stop(); }
+    // Returns 0 or errno.
+    int listen(const std::string& path);
+    void stop();
+
+    // Handles one request line; returns the reply line (no newline).
+    std::string handle(const std::string& line);
+
+private:
+    void accept_next();
+
+    boost::asio::io_context& io_;
+    device::Hca& hca_;
+    std::string path_;
+    std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
+};
+
+}  // namespace hcasim::pcie

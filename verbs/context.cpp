@@ -32,6 +32,13 @@ void fill_context_ops(verbs_context& v) {
     v.query_port = query_port;
     v.alloc_dm = alloc_dm;
     v.free_dm = free_dm;
+    v.reg_dm_mr = reg_dm_mr;
+    v.reg_mr_ex = reg_mr_ex;
+    v.alloc_dmah = alloc_dmah;
+    v.dealloc_dmah = dealloc_dmah;
+    v.alloc_td = alloc_td;
+    v.dealloc_td = dealloc_td;
+    v.alloc_parent_domain = alloc_parent_domain;
     fill_unsupported_ops(v.context.ops);
 }
 

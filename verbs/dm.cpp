@@ -85,7 +85,7 @@ ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
         errno = EIO;
         return nullptr;
     }
-    auto* dm = new (std::nothrow) DmShell{};
+    auto* dm = new (std::nothrow) DmShell();
     if (!dm) {
         dealloc_memic(ctx, out.memic_addr, in.length);
         errno = ENOMEM;
@@ -105,9 +105,65 @@ ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
 
 int free_dm(ibv_dm* ibdm) {
     DmShell* dm = to_dm(ibdm);
+    // A DM with MRs stays (rdma-core: EBUSY); the device checks it too.
+    if (dm->mrs.load() > 0) return EBUSY;
     if (int e = dealloc_memic(ibdm->context, dm->memic_addr, dm->alloc_len)) return e;
     delete dm;
     return 0;
+}
+
+}  // namespace hcasim::verbs
+
+namespace hcasim::verbs {
+
+// ibv_reg_dm_mr (rdma-core ibv_alloc_dm(3), mlx5_reg_dm_mr +
+// ibv_cmd_reg_dm_mr + the kernel): access beyond LOCAL_WRITE, REMOTE_*,
+// ZERO_BASED (and the optional range) -> EINVAL; ZERO_BASED missing ->
+// EINVAL; offset/length outside the DM -> EINVAL.  The MR is zero-based,
+// its addr is NULL.
+ibv_mr* reg_dm_mr(ibv_pd* pd, ibv_dm* ibdm, uint64_t dm_offset, size_t length,
+                  unsigned int access) {
+    constexpr unsigned allowed = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+                                 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
+                                 IBV_ACCESS_ZERO_BASED | IBV_ACCESS_OPTIONAL_RANGE;
+    DmShell* dm = to_dm(ibdm);
+    if ((access & ~allowed) || !(access & IBV_ACCESS_ZERO_BASED) ||
+        dm_offset > dm->length || length > dm->length - dm_offset ||
+        ((access & (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)) &&
+         !(access & IBV_ACCESS_LOCAL_WRITE))) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    PdShell* p = to_pd(pd);
+    hcasim_create_mkey_in in{};
+    in.hdr.opcode = HCASIM_CMD_CREATE_MKEY;
+    in.pdn = p->is_parent ? p->protection->pdn : p->pdn;
+    in.access = access & ~static_cast<unsigned>(IBV_ACCESS_OPTIONAL_RANGE);
+    in.iova = 0;
+    in.length = length;
+    in.mode = HCASIM_MKEY_MODE_MEMIC;
+    in.start = dm->memic_addr + dm_offset;
+    uint32_t mkey = 0;
+    if (int e = create_mkey(pd->context, in, {}, mkey)) {
+        errno = e;
+        return nullptr;
+    }
+    auto* mr = new (std::nothrow) MrShell{};
+    if (!mr) {
+        destroy_mkey(pd->context, mkey);
+        errno = ENOMEM;
+        return nullptr;
+    }
+    mr->mr.context = pd->context;
+    mr->mr.pd = pd;
+    mr->mr.addr = nullptr;
+    mr->mr.length = length;
+    mr->mr.handle = mkey;
+    mr->mr.lkey = mr->mr.rkey = mkey;
+    mr->mkey = mkey;
+    mr->dm = dm;
+    ++dm->mrs;
+    return &mr->mr;
 }
 
 }  // namespace hcasim::verbs

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace hcasim::verbs {
 
@@ -42,6 +43,16 @@ public:
     // errno (ENOMEM, EPERM when bus addresses cannot be read).
     virtual int alloc_dma_page(DmaBuffer& out) = 0;
     virtual void free_dma_page(DmaBuffer& buf) = 0;
+
+    // PCI config space of the function (TPH programming).  0 or errno.
+    virtual int config_read(uint32_t offset, void* dst, uint32_t len) = 0;
+    virtual int config_write(uint32_t offset, const void* src, uint32_t len) = 0;
+
+    // Pins [va, va+len) and returns the bus address of each 4 KiB page it
+    // touches (the MTT).  Errors: ENOMEM/EPERM from mlock, EFAULT for an
+    // unmapped range, EPERM when bus addresses cannot be read.
+    virtual int pin_pages(void* va, size_t len, std::vector<uint64_t>& pages) = 0;
+    virtual void unpin_pages(void* va, size_t len) = 0;
 
     // Human-readable location (sysfs dir or socket path).
     virtual std::string where() const = 0;

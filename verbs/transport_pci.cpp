@@ -99,9 +99,55 @@ public:
         buf = {};
     }
 
+    int config_read(uint32_t off, void* dst, uint32_t len) override {
+        return config_io(off, dst, len, false);
+    }
+    int config_write(uint32_t off, const void* src, uint32_t len) override {
+        return config_io(off, const_cast<void*>(src), len, true);
+    }
+
+    int pin_pages(void* va, size_t len, std::vector<uint64_t>& pages) override {
+        const uintptr_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
+        const uintptr_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        // mlock faults every page in and keeps it resident; the guest keeps
+        // mlocked pages from migrating (docs/guest.md).
+        if (::mlock(reinterpret_cast<void*>(first), end - first) != 0) return errno == ENOMEM ? ENOMEM : EFAULT;
+        pages.clear();
+        std::vector<uint64_t> entries((end - first) / kPage);
+        const off_t at = static_cast<off_t>(first / kPage * 8);
+        const ssize_t want = static_cast<ssize_t>(entries.size() * 8);
+        if (::pread(pagemap_, entries.data(), static_cast<size_t>(want), at) != want) {
+            ::munlock(reinterpret_cast<void*>(first), end - first);
+            return EFAULT;
+        }
+        for (uint64_t e : entries) {
+            const uint64_t pfn = e & ((uint64_t{1} << 55) - 1);
+            if (!(e >> 63) || pfn == 0) {
+                ::munlock(reinterpret_cast<void*>(first), end - first);
+                return EPERM;
+            }
+            pages.push_back(pfn * kPage);
+        }
+        return 0;
+    }
+    void unpin_pages(void* va, size_t len) override {
+        const uintptr_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
+        const uintptr_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        ::munlock(reinterpret_cast<void*>(first), end - first);
+    }
+
     std::string where() const override { return dir_; }
 
 private:
+    int config_io(uint32_t off, void* buf, uint32_t len, bool write) {
+        const std::string path = dir_ + "/config";
+        int fd = ::open(path.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+        if (fd < 0) return errno;
+        const ssize_t n = write ? ::pwrite(fd, buf, len, off) : ::pread(fd, buf, len, off);
+        ::close(fd);
+        return n == static_cast<ssize_t>(len) ? 0 : EIO;
+    }
+
     int map_bar(int bar, void** out, size_t& len) {
         const std::string path = dir_ + "/resource" + std::to_string(bar);
         int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_SYNC);

@@ -24,7 +24,7 @@ namespace {
 
 constexpr size_t kPage = 4096;
 constexpr size_t kArenaPages = 1024;                 // 4 MiB of DMA memory
-constexpr uint64_t kArenaIova = 0x10000000000ull;    // 1 TiB: clear of anything
+constexpr uint64_t kArenaIova = 0xfff0000000000000ull;  // above any user virtual address (MTTs use VAs)
 
 class VfioUserTransport final : public Transport {
 public:
@@ -75,6 +75,31 @@ public:
         std::lock_guard lock(mu_);
         if (buf.va) used_[(static_cast<uint8_t*>(buf.va) - static_cast<uint8_t*>(arena_)) / kPage] = false;
         buf = {};
+    }
+
+    int config_read(uint32_t off, void* dst, uint32_t len) override {
+        return client_.region_read(kRegionConfig, off, dst, len);
+    }
+    int config_write(uint32_t off, const void* src, uint32_t len) override {
+        return client_.region_write(kRegionConfig, off, src, len);
+    }
+
+    // Host-direct: the bus address of a page is its virtual address
+    // (identity IOVA).  The pages are pinned; the device reaches them only
+    // once the data path maps them (see docs/verbs.md).
+    int pin_pages(void* va, size_t len, std::vector<uint64_t>& pages) override {
+        const uintptr_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
+        const uintptr_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        if (::mlock(reinterpret_cast<void*>(first), end - first) != 0)
+            return errno == ENOMEM ? ENOMEM : EFAULT;
+        pages.clear();
+        for (uintptr_t p = first; p < end; p += kPage) pages.push_back(p);
+        return 0;
+    }
+    void unpin_pages(void* va, size_t len) override {
+        const uintptr_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
+        const uintptr_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        ::munlock(reinterpret_cast<void*>(first), end - first);
     }
 
     std::string where() const override { return path_; }

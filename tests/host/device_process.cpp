@@ -2,11 +2,14 @@
 #include "tests/host/device_process.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -23,7 +26,8 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
     dir_ = tmpl;
     socket_ = dir_ + "/hca.sock";
     trace_ = dir_ + "/trace.log";
-    std::vector<std::string> args = {bin, "--socket", socket_, "--trace", trace_};
+    inspect_ = dir_ + "/inspect.sock";
+    std::vector<std::string> args = {bin, "--socket", socket_, "--trace", trace_, "--inspect", inspect_};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -35,7 +39,7 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
     }
     struct stat st{};
     for (int i = 0; i < 500; ++i) {
-        if (::stat(socket_.c_str(), &st) == 0) return;
+        if (::stat(socket_.c_str(), &st) == 0 && ::stat(inspect_.c_str(), &st) == 0) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     throw std::runtime_error("hcasim-device did not create its socket");
@@ -44,7 +48,25 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
 DeviceProcess::~DeviceProcess() {
     if (pid_ > 0) stop();
     ::unlink(trace_.c_str());
+    ::unlink(inspect_.c_str());
     ::rmdir(dir_.c_str());
+}
+
+std::string DeviceProcess::inspect(const std::string& request) const {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", inspect_.c_str());
+    std::string reply;
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+        const std::string line = request + "\n";
+        if (::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size())) {
+            char ch;
+            while (::read(fd, &ch, 1) == 1 && ch != '\n') reply += ch;
+        }
+    }
+    if (fd >= 0) ::close(fd);
+    return reply;
 }
 
 std::string DeviceProcess::trace() const {

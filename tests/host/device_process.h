@@ -15,13 +15,16 @@ public:
 
     const std::string& socket() const { return socket_; }
     const std::string& trace_path() const { return trace_; }
+    const std::string& inspect_socket() const { return inspect_; }
+    // One request to the device's inspection interface; the reply line.
+    std::string inspect(const std::string& request) const;
     std::string trace() const;  // the trace file's contents
     bool alive() const;
     // SIGTERM; returns the exit status (or -1) and checks the socket is gone.
     int stop();
 
 private:
-    std::string dir_, socket_, trace_;
+    std::string dir_, socket_, trace_, inspect_;
     int pid_ = -1;
 };
 

@@ -1,0 +1,211 @@
+// Memory regions: ibv_reg_mr, ibv_reg_mr_iova, ibv_reg_mr_iova2,
+// ibv_reg_mr_ex (addr, iova, dmah), ibv_dereg_mr (rdma-core
+// ibv_reg_mr(3)).  The library pins the pages, writes their bus addresses
+// (the MTT) into DMA pages and sends CREATE_MKEY; lkey and rkey are the
+// device's mkey, and the device enforces the access flags.
+//
+// Errors, as rdma-core + kernel: unknown access bits, remote write or
+// atomic without local write, length 0, addr and iova in different page
+// offsets, ADDR and FD masks wrong -> EINVAL; ODP, dma-buf (FD), ibv_buf
+// -> EOPNOTSUPP; unknown comp_mask bits -> EINVAL; pinning failures ->
+// the mlock errno.
+#include "verbs/provider.h"
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+namespace hcasim::verbs {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+// Access bits the kernel accepts (IB_ACCESS_SUPPORTED); the device gets
+// the ones it implements, the optional range and HUGETLB/FLUSH are hints.
+constexpr unsigned kAccessKnown = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+                                  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
+                                  IBV_ACCESS_MW_BIND | IBV_ACCESS_ZERO_BASED |
+                                  IBV_ACCESS_ON_DEMAND | IBV_ACCESS_HUGETLB |
+                                  IBV_ACCESS_FLUSH_GLOBAL | IBV_ACCESS_FLUSH_PERSISTENT |
+                                  IBV_ACCESS_OPTIONAL_RANGE;
+constexpr unsigned kAccessDevice = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+                                   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
+                                   IBV_ACCESS_ZERO_BASED;
+
+int check_access(unsigned access) {
+    if (access & ~kAccessKnown) return EINVAL;
+    if ((access & (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)) &&
+        !(access & IBV_ACCESS_LOCAL_WRITE))
+        return EINVAL;
+    if (access & IBV_ACCESS_ON_DEMAND) return EOPNOTSUPP;  // no ODP
+    return 0;
+}
+
+PdShell* real_pd(ibv_pd* pd) {
+    PdShell* p = to_pd(pd);
+    return p->is_parent ? p->protection : p;
+}
+
+ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsigned access,
+                      DmahShell* dmah) {
+    if (int e = check_access(access)) {
+        errno = e;
+        return nullptr;
+    }
+    if (length == 0 || (reinterpret_cast<uintptr_t>(addr) % kPage) != (iova % kPage)) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    ContextImpl& c = impl(pd->context);
+    std::vector<uint64_t> pages;
+    if (int e = c.transport->pin_pages(addr, length, pages)) {
+        errno = e;
+        return nullptr;
+    }
+    hcasim_create_mkey_in in{};
+    in.hdr.opcode = HCASIM_CMD_CREATE_MKEY;
+    in.pdn = real_pd(pd)->pdn;
+    in.access = access & kAccessDevice;
+    in.iova = iova;
+    in.length = length;
+    in.mode = HCASIM_MKEY_MODE_MTT;
+    in.dmah = dmah ? dmah->handle : 0;
+    in.start = reinterpret_cast<uintptr_t>(addr) % kPage;
+    in.num_mtt = static_cast<uint32_t>(pages.size());
+    uint32_t mkey = 0;
+    int e = pages.size() > HCASIM_MAX_MTT_PAGES * HCASIM_MTT_PER_PAGE ? EINVAL : 0;
+    if (!e) e = create_mkey(pd->context, in, pages, mkey);
+    auto* mr = e ? nullptr : new (std::nothrow) MrShell{};
+    if (!mr) {
+        if (!e) {
+            destroy_mkey(pd->context, mkey);
+            e = ENOMEM;
+        }
+        c.transport->unpin_pages(addr, length);
+        errno = e;
+        return nullptr;
+    }
+    mr->mr.context = pd->context;
+    mr->mr.pd = pd;
+    mr->mr.addr = addr;
+    mr->mr.length = length;
+    mr->mr.handle = mkey;
+    mr->mr.lkey = mr->mr.rkey = mkey;
+    mr->mkey = mkey;
+    mr->pinned = addr;
+    mr->pinned_len = length;
+    mr->dmah = dmah;
+    if (dmah) ++dmah->refcount;
+    return &mr->mr;
+}
+
+}  // namespace
+
+int create_mkey(ibv_context* ctx, const hcasim_create_mkey_in& in,
+                const std::vector<uint64_t>& pages, uint32_t& mkey) {
+    ContextImpl& c = impl(ctx);
+    // The MTT goes in DMA pages of 512 entries; their addresses follow the
+    // fixed input.
+    std::vector<DmaBuffer> mtt((pages.size() + HCASIM_MTT_PER_PAGE - 1) / HCASIM_MTT_PER_PAGE);
+    std::vector<uint8_t> buf(sizeof(in) + 8 * mtt.size());
+    hcasim_create_mkey_in fixed = in;
+    fixed.num_mtt_pages = static_cast<uint32_t>(mtt.size());
+    int e = 0;
+    for (size_t i = 0; i < mtt.size() && !e; ++i) {
+        e = c.transport->alloc_dma_page(mtt[i]);
+        if (e) break;
+        const size_t first = i * HCASIM_MTT_PER_PAGE;
+        const size_t n = std::min<size_t>(HCASIM_MTT_PER_PAGE, pages.size() - first);
+        std::memcpy(mtt[i].va, pages.data() + first, 8 * n);
+        std::memcpy(buf.data() + sizeof(in) + 8 * i, &mtt[i].iova, 8);
+    }
+    std::memcpy(buf.data(), &fixed, sizeof(fixed));
+    hcasim_create_mkey_out out{};
+    if (!e) {
+        CmdResult r;
+        e = c.cmd->exec(buf.data(), buf.size(), &out, sizeof(out), r);
+        if (!e) e = CommandChannel::status_to_errno(r.status);
+    }
+    for (auto& p : mtt) c.transport->free_dma_page(p);
+    if (!e) mkey = out.mkey;
+    return e;
+}
+
+int destroy_mkey(ibv_context* ctx, uint32_t mkey) {
+    hcasim_destroy_mkey_in in{};
+    in.hdr.opcode = HCASIM_CMD_DESTROY_MKEY;
+    in.mkey = mkey;
+    hcasim_destroy_mkey_out out{};
+    return impl(ctx).cmd->run(in, out);
+}
+
+ibv_mr* reg_mr_ex(ibv_pd* pd, ibv_mr_init_attr* attr) {
+    constexpr uint64_t known = IBV_REG_MR_MASK_IOVA | IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_FD |
+                               IBV_REG_MR_MASK_FD_OFFSET | IBV_REG_MR_MASK_DMAH |
+                               IBV_REG_MR_MASK_BUF;
+    const uint64_t mask = attr->comp_mask;
+    if (mask & ~known) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    if (mask & (IBV_REG_MR_MASK_FD | IBV_REG_MR_MASK_BUF)) {  // dma-buf / ibv_buf
+        errno = EOPNOTSUPP;
+        return nullptr;
+    }
+    if ((mask & IBV_REG_MR_MASK_FD_OFFSET) || !(mask & IBV_REG_MR_MASK_ADDR)) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    DmahShell* dmah = nullptr;
+    if (mask & IBV_REG_MR_MASK_DMAH) {
+        if (!attr->dmah) {
+            errno = EINVAL;
+            return nullptr;
+        }
+        if (attr->access & IBV_ACCESS_ON_DEMAND) {  // ODP with a DMA handle
+            errno = EOPNOTSUPP;
+            return nullptr;
+        }
+        dmah = to_dmah(attr->dmah);
+    }
+    const uint64_t iova =
+        (mask & IBV_REG_MR_MASK_IOVA) ? attr->iova : reinterpret_cast<uintptr_t>(attr->addr);
+    return register_host(pd, attr->addr, attr->length, iova,
+                         static_cast<unsigned>(attr->access), dmah);
+}
+
+}  // namespace hcasim::verbs
+
+using namespace hcasim::verbs;
+
+HCASIM_EXPORT ibv_mr* ibv_reg_mr_iova2(ibv_pd* pd, void* addr, size_t length, uint64_t iova,
+                                       unsigned int access) {
+    return register_host(pd, addr, length, iova, access, nullptr);
+}
+
+#undef ibv_reg_mr
+HCASIM_EXPORT ibv_mr* ibv_reg_mr(ibv_pd* pd, void* addr, size_t length, int access) {
+    return register_host(pd, addr, length, reinterpret_cast<uintptr_t>(addr),
+                         static_cast<unsigned>(access), nullptr);
+}
+
+#undef ibv_reg_mr_iova
+HCASIM_EXPORT ibv_mr* ibv_reg_mr_iova(ibv_pd* pd, void* addr, size_t length, uint64_t iova,
+                                      int access) {
+    return register_host(pd, addr, length, iova, static_cast<unsigned>(access), nullptr);
+}
+
+HCASIM_EXPORT ibv_mr* ibv_reg_mr_ex(ibv_pd* pd, ibv_mr_init_attr* mr_init_attr) {
+    return reg_mr_ex(pd, mr_init_attr);
+}
+
+HCASIM_EXPORT int ibv_dereg_mr(ibv_mr* ibmr) {
+    MrShell* mr = to_mr(ibmr);
+    if (int e = destroy_mkey(ibmr->context, mr->mkey)) return e;
+    if (mr->pinned) impl(ibmr->context).transport->unpin_pages(mr->pinned, mr->pinned_len);
+    if (mr->dmah) --mr->dmah->refcount;
+    if (mr->dm) --mr->dm->mrs;
+    delete mr;
+    return 0;
+}

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -35,7 +36,10 @@ public:
     }
 
     int open() {
-        if (int e = client_.connect(path_)) return e;
+        auto dma = [this](uint64_t addr, void* buf, size_t len, bool write) {
+            return serve_dma(addr, buf, len, write);
+        };
+        if (int e = client_.connect(path_, dma)) return e;
         if (int e = map_arena()) return e;
         return map_bar2();
     }
@@ -85,26 +89,106 @@ public:
     }
 
     // Host-direct: the bus address of a page is its virtual address
-    // (identity IOVA).  The pages are pinned; the device reaches them only
-    // once the data path maps them (see docs/verbs.md).
+    // (identity IOVA).  The pages are pinned and offered to the device with
+    // DMA_MAP without an fd, so device DMA to them arrives here as
+    // DMA_READ/DMA_WRITE messages (serve_dma).  Windows are shared by
+    // registrations that overlap and refcounted.
     int pin_pages(void* va, size_t len, std::vector<uint64_t>& pages) override {
-        const uintptr_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
-        const uintptr_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        const uint64_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
+        const uint64_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
         if (::mlock(reinterpret_cast<void*>(first), end - first) != 0)
             return errno == ENOMEM ? ENOMEM : EFAULT;
+        std::lock_guard lock(win_mu_);
+        Pin pin{first, end, {}};
+        uint64_t cur = first;
+        int e = 0;
+        while (cur < end && !e) {
+            auto it = windows_.upper_bound(cur);
+            if (it != windows_.begin() && std::prev(it)->second.end > cur) {
+                auto w = std::prev(it);  // already offered: share it
+                ++w->second.refs;
+                pin.windows.push_back(w->first);
+                cur = w->second.end;
+                continue;
+            }
+            const uint64_t gap_end = it == windows_.end() ? end : std::min(end, it->first);
+            e = dma_map(cur, gap_end - cur);
+            if (!e) {
+                windows_[cur] = {gap_end, 1};
+                pin.windows.push_back(cur);
+                cur = gap_end;
+            }
+        }
+        if (e) {
+            release(pin);
+            ::munlock(reinterpret_cast<void*>(first), end - first);
+            return e;
+        }
+        pins_.emplace(std::make_pair(first, end), pin);
         pages.clear();
-        for (uintptr_t p = first; p < end; p += kPage) pages.push_back(p);
+        for (uint64_t p = first; p < end; p += kPage) pages.push_back(p);
         return 0;
     }
     void unpin_pages(void* va, size_t len) override {
-        const uintptr_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
-        const uintptr_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        const uint64_t first = reinterpret_cast<uintptr_t>(va) & ~(kPage - 1);
+        const uint64_t end = (reinterpret_cast<uintptr_t>(va) + len + kPage - 1) & ~(kPage - 1);
+        {
+            std::lock_guard lock(win_mu_);
+            auto it = pins_.find({first, end});
+            if (it != pins_.end()) {
+                release(it->second);
+                pins_.erase(it);
+            }
+        }
         ::munlock(reinterpret_cast<void*>(first), end - first);
     }
 
     std::string where() const override { return path_; }
 
 private:
+    struct Window {
+        uint64_t end;
+        int refs;
+    };
+    struct Pin {
+        uint64_t first, end;
+        std::vector<uint64_t> windows;  // window starts this pin holds
+    };
+
+    int dma_map(uint64_t addr, uint64_t size) {
+        DmaMap map{sizeof(DmaMap), kDmaFlagRead | kDmaFlagWrite, 0, addr, size};
+        std::vector<uint8_t> payload;
+        append(payload, map);
+        Message rep;
+        return client_.request(Command::DmaMap, payload, rep);
+    }
+
+    void release(const Pin& pin) {  // win_mu_ held
+        for (uint64_t start : pin.windows) {
+            auto it = windows_.find(start);
+            if (it == windows_.end() || --it->second.refs > 0) continue;
+            DmaUnmap u{sizeof(DmaUnmap), 0, start, it->second.end - start};
+            std::vector<uint8_t> payload;
+            append(payload, u);
+            Message rep;
+            client_.request(Command::DmaUnmap, payload, rep);
+            windows_.erase(it);
+        }
+    }
+
+    // The device's DMA to registered memory: only inside offered windows.
+    int serve_dma(uint64_t addr, void* buf, size_t len, bool write) {
+        std::lock_guard lock(win_mu_);
+        auto it = windows_.upper_bound(addr);
+        if (it == windows_.begin()) return EFAULT;
+        --it;
+        if (addr + len < addr || addr + len > it->second.end) return EFAULT;
+        auto* p = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(addr));
+        if (write) std::memcpy(p, buf, len);
+        else std::memcpy(buf, p, len);
+        return 0;
+    }
+
     int map_arena() {
         UniqueFd fd(::memfd_create("hcasim-dma", MFD_CLOEXEC));
         if (!fd) return errno;
@@ -148,6 +232,9 @@ private:
     }
 
     std::string path_;
+    std::mutex win_mu_;
+    std::map<uint64_t, Window> windows_;             // start -> window
+    std::multimap<std::pair<uint64_t, uint64_t>, Pin> pins_;
     VfioUserClient client_;
     std::mutex mu_;
     void* arena_ = nullptr;

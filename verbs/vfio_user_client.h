@@ -1,24 +1,35 @@
 // vfio-user client for the host-direct transport: connects to
 // hcasim-device's socket, negotiates VERSION, and issues synchronous
-// requests (one at a time, thread-safe).
+// requests from any thread.  A reader thread receives every message:
+// replies go to the request waiting for them; the device's own DMA_READ /
+// DMA_WRITE requests (for maps offered without an fd: registered user
+// memory) are served through the DMA handler.
 //
-// Source: vfio-user spec (QEMU docs/interop/vfio-user.rst).
+// Source: vfio-user spec (QEMU docs/interop/vfio-user.rst) §DMA_READ/WRITE.
 #pragma once
 
 #include "pcie/vfio_user_codec.h"
 
+#include <condition_variable>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 
 namespace hcasim::verbs {
 
 class VfioUserClient {
 public:
+    // Serves a device DMA: write=true copies `buf` to addr, else reads
+    // from addr into buf.  Returns 0 or errno (EFAULT outside our maps).
+    using DmaHandler = std::function<int(uint64_t addr, void* buf, size_t len, bool write)>;
+
     ~VfioUserClient();
 
     // Connects and negotiates the version.  Returns 0 or errno.
-    int connect(const std::string& path);
+    int connect(const std::string& path, DmaHandler dma);
 
     // Sends a request and waits for its reply.  Returns 0, the errno of an
     // error reply, or EIO/ETIMEDOUT when the connection fails.
@@ -31,8 +42,19 @@ public:
     static constexpr int kTimeoutMs = 10000;
 
 private:
-    std::mutex mu_;
+    void reader();
+    void serve_dma(vfio_user::Message& m);
+    int send(const vfio_user::Header& h, std::span<const uint8_t> payload,
+             std::span<const int> fds = {});
+
     UniqueFd sock_;
+    DmaHandler dma_;
+    std::thread reader_;
+    std::mutex send_mu_;  // one sendmsg at a time
+    std::mutex mu_;       // guards the fields below
+    std::condition_variable cv_;
+    std::map<uint16_t, vfio_user::Message> replies_;
+    bool dead_ = false;
     uint16_t next_id_ = 1;
 };
 

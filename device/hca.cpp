@@ -13,14 +13,20 @@ namespace hcasim::device {
 
 namespace {
 
-uint64_t bar_size_for(uint64_t bytes) {
-    return std::bit_ceil(std::max<uint64_t>(bytes, 4096));
+uint64_t pool_span_for(uint64_t memic) { return (memic + 4095) & ~uint64_t{4095}; }
+
+// BAR2: the pool, then one trapped window per MEMIC op.
+uint64_t bar_size_for(uint64_t memic) {
+    return std::bit_ceil(std::max<uint64_t>(pool_span_for(memic) * (1 + HCASIM_MEMIC_NUM_OPS), 4096));
 }
 
 firmware::HcaCaps caps_for(const HcaConfig& cfg) {
     firmware::HcaCaps caps;
     caps.memic_size = cfg.memic_size;
     if (cfg.memic_size == 0) caps.caps &= ~HCASIM_CAP_MEMIC;
+    caps.privileged = cfg.privileged;
+    caps.memic_op_offset = pool_span_for(cfg.memic_size);
+    caps.memic_op_stride = pool_span_for(cfg.memic_size);
     return caps;
 }
 
@@ -28,6 +34,7 @@ firmware::HcaCaps caps_for(const HcaConfig& cfg) {
 
 Hca::Hca(const HcaConfig& cfg, firmware::Tracer& trace)
     : trace_(trace),
+      pool_span_(pool_span_for(cfg.memic_size)),
       memic_bar_size_(bar_size_for(cfg.memic_size)),
       memic_fd_(::memfd_create("hcasim-memic", MFD_CLOEXEC)),
       fw_(caps_for(cfg), nullptr, trace) {
@@ -136,6 +143,41 @@ void Hca::ring_doorbell(uint32_t ch, uint32_t index) {
     };
     if (post_) post_(run);
     else run();
+}
+
+int Hca::memic_op_access(uint64_t bar_off, std::span<uint8_t> data, bool write) {
+    const size_t n = data.size();
+    if ((n != 4 && n != 8) || (bar_off % n) || pool_span_ == 0 || bar_off < pool_span_) return EINVAL;
+    const uint64_t op = (bar_off - pool_span_) / pool_span_;
+    const uint64_t rel = (bar_off - pool_span_) % pool_span_;
+    auto& fw = fw_.state();
+    auto block = fw.memic.block_containing(rel);
+    const bool enabled = block && op < HCASIM_MEMIC_NUM_OPS && rel + n <= block->start + block->length &&
+                         (fw.memic_ops.count(block->start) && (fw.memic_ops[block->start] >> op) & 1);
+    if (!enabled) {
+        trace_.event("memic_op_ignored", "bar2_offset={:#x} op={} {}", bar_off, op, write ? "write" : "read");
+        if (!write) std::fill(data.begin(), data.end(), uint8_t{0});
+        return 0;
+    }
+    uint8_t* cell = memic_ + rel;
+    uint64_t old = 0, v = 0;
+    std::memcpy(&old, cell, n);
+    if (op == HCASIM_MEMIC_OP_ATOMIC_INC) {
+        if (!write) {  // a read of the increment window returns the value
+            std::memcpy(data.data(), &old, n);
+            return 0;
+        }
+        std::memcpy(&v, data.data(), n);
+        const uint64_t sum = old + v;
+        std::memcpy(cell, &sum, n);
+    } else {  // test-and-set: a read returns the old value and sets 1
+        if (write) return 0;
+        std::memcpy(data.data(), &old, n);
+        const uint64_t one = 1;
+        std::memcpy(cell, &one, n);
+    }
+    trace_.event("memic_op", "op={} pool_offset={:#x} size={} old={:#x}", op, rel, n, old);
+    return 0;
 }
 
 void Hca::reset() {

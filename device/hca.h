@@ -15,11 +15,13 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <span>
 
 namespace hcasim::device {
 
 struct HcaConfig {
     uint64_t memic_size = 256 * 1024;  // bytes, multiple of 4096
+    bool privileged = false;           // may allocate SW ICM
 };
 
 class Hca {
@@ -46,6 +48,11 @@ public:
     // BAR2: MEMIC window backed by a memfd.
     int memic_fd() const { return memic_fd_.get(); }
     uint64_t memic_bar_size() const { return memic_bar_size_; }
+    // The mmap-able part of BAR2 (the pool); the op windows after it trap.
+    uint64_t memic_mmap_size() const { return pool_span_; }
+    // A trapped access to a MEMIC op window (BAR2 offset >= the pool):
+    // 4/8-byte, naturally aligned.  Returns 0, or EINVAL for a bad size.
+    int memic_op_access(uint64_t bar_offset, std::span<uint8_t> data, bool write);
     uint8_t* memic() { return memic_; }
 
     DmaSpace& dma() { return dma_; }
@@ -67,6 +74,7 @@ private:
     void ring_doorbell(uint32_t ch, uint32_t index);
 
     firmware::Tracer& trace_;
+    uint64_t pool_span_;
     uint64_t memic_bar_size_;
     UniqueFd memic_fd_;
     uint8_t* memic_ = nullptr;

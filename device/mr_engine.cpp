@@ -45,7 +45,11 @@ MrError MrEngine::write(uint32_t key, uint64_t addr, const void* src, size_t len
         return MrError::Bounds;
     const uint64_t off = addr - m->iova;
     const auto* in = static_cast<const uint8_t*>(src);
-    if (m->mode == HCASIM_MKEY_MODE_MEMIC) {
+    if (m->mode == HCASIM_MKEY_MODE_SW_ICM) {
+        uint8_t* dst = icm ? icm(m->start + off, len) : nullptr;
+        if (!dst) return MrError::Bounds;
+        std::memcpy(dst, in, len);
+    } else if (m->mode == HCASIM_MKEY_MODE_MEMIC) {
         const uint64_t dst = m->start + off;
         if (dst > memic_size || len > memic_size - dst) return MrError::Bounds;
         std::memcpy(memic + dst, in, len);

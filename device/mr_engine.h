@@ -33,6 +33,7 @@ struct MrEngine {
     MkeyTable& mkeys;
     DmahTable& dmahs;
     std::function<TphConfig()> tph;
+    std::function<uint8_t*(uint64_t addr, uint64_t len)> icm;  // SW ICM memory
 
     // Writes len bytes at virtual address addr of region `key`.  remote:
     // an RDMA WRITE (needs REMOTE_WRITE) rather than a local write such as

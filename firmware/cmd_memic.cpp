@@ -56,7 +56,25 @@ CmdStatus cmd_dealloc_memic(FwState& fw, CmdContext& ctx) {
         return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_MEMIC_BUSY);
     if (fw.memic.release(rel, in.length) != device::MemicAllocator::Error::None)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_ADDR);
+    fw.memic_ops.erase(rel);
     ctx.detail += fmt::format(" device_bytes={}", head_hex(fw.memic_base + rel, in.length));
+    return kOk;
+}
+
+CmdStatus cmd_modify_memic(FwState& fw, CmdContext& ctx) {
+    const auto in = ctx.input<hcasim_modify_memic_in>();
+    ctx.detail = fmt::format("memic_addr={:#x} op={}", in.memic_addr, in.op);
+    if (in.op >= HCASIM_MEMIC_NUM_OPS || fw.caps.memic_op_stride == 0)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_OP);
+    const uint64_t rel = in.memic_addr - fw.caps.memic_bar_offset;
+    auto owner = fw.memic.owner_of(rel);
+    if (in.memic_addr < fw.caps.memic_bar_offset || !owner || *owner != ctx.channel)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_ADDR);
+    fw.memic_ops[rel] |= 1u << in.op;
+    hcasim_modify_memic_out out{};
+    out.op_addr = fw.caps.memic_op_offset + in.op * fw.caps.memic_op_stride + rel;
+    ctx.output(out);
+    ctx.detail += fmt::format(" op_addr={:#x}", out.op_addr);
     return kOk;
 }
 

@@ -63,6 +63,22 @@ CmdStatus check_memic(FwState& fw, CmdContext& ctx, const hcasim_create_mkey_in&
     return kOk;
 }
 
+// The ICM range must be inside one live SW ICM block of this channel.
+CmdStatus check_icm(FwState& fw, CmdContext& ctx, const hcasim_create_mkey_in& in,
+                    device::Mkey& m) {
+    for (uint32_t t = HCASIM_SW_ICM_STEERING; t <= HCASIM_SW_ICM_ENCAP; ++t) {
+        const uint64_t base = HcaCaps::sw_icm_base(t);
+        if (in.start < base) continue;
+        auto b = fw.icm[t]->alloc.block_containing(in.start - base);
+        if (!b) continue;
+        if (b->owner != ctx.channel || in.length > b->start + b->length - (in.start - base))
+            break;
+        m.memic_block = base + b->start;
+        return kOk;
+    }
+    return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_DM_RANGE);
+}
+
 }  // namespace
 
 CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
@@ -96,6 +112,12 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
         if (!(in.access & HCASIM_ACCESS_ZERO_BASED) || in.iova != 0)
             return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_ACCESS);
         st = check_memic(fw, ctx, in, m);
+        break;
+    case HCASIM_MKEY_MODE_SW_ICM:
+        if (!(in.access & HCASIM_ACCESS_ZERO_BASED) || in.iova != 0 ||
+            (in.access & HCASIM_ACCESS_REMOTE_ATOMIC))  // mlx5: no atomics on SW ICM
+            return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_ACCESS);
+        st = check_icm(fw, ctx, in, m);
         break;
     default: return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MODE);
     }

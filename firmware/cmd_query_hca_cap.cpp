@@ -22,6 +22,17 @@ CmdStatus cmd_query_hca_cap(FwState& fw, CmdContext& ctx) {
     out.log_max_memic_addr_alignment = fw.caps.log_max_memic_align;
     out.caps = fw.caps.caps;
     out.phys_port_cnt = 1;
+    out.max_mkeys = fw.caps.max_mkeys;
+    out.tph_st_entries = fw.caps.tph_st_entries;
+    out.log_page_size = 12;
+    out.privileged = fw.caps.privileged ? 1 : 0;
+    for (uint32_t t = HCASIM_SW_ICM_STEERING; t <= HCASIM_SW_ICM_ENCAP; ++t) {
+        out.sw_icm[t].base = HcaCaps::sw_icm_base(t);
+        out.sw_icm[t].size = fw.caps.sw_icm_size[t];
+        out.sw_icm[t].log_granularity = fw.caps.log_sw_icm_granularity;
+    }
+    out.memic_op_offset = fw.caps.memic_op_offset;
+    out.memic_op_stride = fw.caps.memic_op_stride;
     ctx.output(out);
     ctx.detail = fmt::format("memic_size={} max_pd={}", out.memic_bar_size, out.max_pd);
     return kOk;

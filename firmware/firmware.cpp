@@ -61,13 +61,21 @@ void Firmware::release_channel(uint32_t channel) {
     const size_t dmahs = state_.dmahs.release_owner(channel);
     const size_t pds = state_.pds.release_owner(channel);
     const size_t memic = state_.memic.release_owner(channel);
-    state_.trace.event("fw_reclaim", "ch={} pds={} memic_blocks={} mkeys={} dmahs={}", channel,
-                       pds, memic, mkeys, dmahs);
+    size_t icm = 0;
+    for (auto& pool : state_.icm)
+        if (pool) icm += pool->alloc.release_owner(channel);
+    for (auto it = state_.memic_ops.begin(); it != state_.memic_ops.end();)
+        it = state_.memic.owner_of(it->first) ? std::next(it) : state_.memic_ops.erase(it);
+    state_.trace.event("fw_reclaim", "ch={} pds={} memic_blocks={} mkeys={} dmahs={} icm_blocks={}",
+                       channel, pds, memic, mkeys, dmahs, icm);
 }
 
 void Firmware::reset() {
     state_.mkeys.clear();
     state_.dmahs.clear();
+    state_.memic_ops.clear();
+    for (auto& pool : state_.icm)
+        if (pool) pool->alloc.clear();
     state_.pds.clear();
     state_.memic.clear();
     state_.trace.event("fw_reset", "all objects destroyed");

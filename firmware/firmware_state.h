@@ -13,8 +13,12 @@
 #include "firmware/trace.h"
 
 #include <cstdint>
+#include <array>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <memory>
+#include <vector>
 #include <span>
 #include <string>
 
@@ -31,6 +35,20 @@ struct HcaCaps {
     uint32_t caps = HCASIM_CAP_MEMIC | HCASIM_CAP_TPH;
     uint32_t max_mkeys = 1u << 16;
     uint32_t tph_st_entries = 64;            // ST table size (pcie/hca_function.h)
+    bool privileged = false;                 // may allocate SW ICM
+    uint64_t memic_op_offset = 0;            // BAR2 offset of the op windows
+    uint64_t memic_op_stride = 0;
+    // SW ICM pools by hcasim_sw_icm_type: bytes, log2 granularity.
+    std::array<uint64_t, 5> sw_icm_size{0, 1u << 20, 256u << 10, 256u << 10, 256u << 10};
+    uint32_t log_sw_icm_granularity = 12;
+    static uint64_t sw_icm_base(uint32_t type) { return uint64_t{type} << 40; }
+};
+
+// One SW ICM pool: device-internal memory, never CPU-mapped.
+struct IcmPool {
+    IcmPool(uint64_t size, uint64_t gran) : mem(size), alloc(size, gran, 40) {}
+    std::vector<uint8_t> mem;
+    device::MemicAllocator alloc;  // the same first-fit block allocator
 };
 
 struct FwState {
@@ -41,7 +59,10 @@ struct FwState {
           memic_base(memic),
           trace(t),
           mkeys(c.max_mkeys),
-          dmahs(static_cast<uint16_t>(c.tph_st_entries)) {}
+          dmahs(static_cast<uint16_t>(c.tph_st_entries)) {
+        for (uint32_t t = 1; t < icm.size(); ++t)
+            icm[t] = std::make_unique<IcmPool>(c.sw_icm_size[t], uint64_t{1} << c.log_sw_icm_granularity);
+    }
 
     HcaCaps caps;
     device::PdTable pds;
@@ -53,11 +74,25 @@ struct FwState {
     device::StPlatformMap st_map;             // platform CPU -> steering tag
     device::DmaSpace* dma = nullptr;          // host memory (MTT reads)
     std::function<device::TphConfig()> tph;   // the function's TPH state
+    std::array<std::unique_ptr<IcmPool>, 5> icm;   // by hcasim_sw_icm_type
+    std::map<uint64_t, uint32_t> memic_ops;        // block (pool offset) -> op bits
+
+    // Device memory behind an ICM range, or nullptr if not inside a pool.
+    uint8_t* icm_at(uint64_t addr, uint64_t len) {
+        for (uint32_t t = 1; t < icm.size(); ++t) {
+            const uint64_t base = HcaCaps::sw_icm_base(t);
+            if (addr >= base && addr - base <= icm[t]->mem.size() &&
+                len <= icm[t]->mem.size() - (addr - base))
+                return icm[t]->mem.data() + (addr - base);
+        }
+        return nullptr;
+    }
 
     // The engine that performs DMA through mkeys (tags TPH, counts).
     device::MrEngine mr_engine() {
         static device::DmaSpace none;
-        return {dma ? *dma : none, memic_base, memic.size(), mkeys, dmahs, tph};
+        return {dma ? *dma : none, memic_base, memic.size(), mkeys, dmahs, tph,
+                [this](uint64_t a, uint64_t l) { return icm_at(a, l); }};
     }
 };
 

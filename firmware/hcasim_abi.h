@@ -144,6 +144,9 @@ enum hcasim_opcode {
 	HCASIM_CMD_DESTROY_MKEY    = 0x202,
 	HCASIM_CMD_ALLOC_MEMIC     = 0x205,
 	HCASIM_CMD_DEALLOC_MEMIC   = 0x206,
+	HCASIM_CMD_MODIFY_MEMIC    = 0x207,
+	HCASIM_CMD_ALLOC_SW_ICM    = 0xa00, /* CREATE_GENERAL_OBJECT(SW_ICM) */
+	HCASIM_CMD_DEALLOC_SW_ICM  = 0xa03, /* DESTROY_GENERAL_OBJECT(SW_ICM) */
 	HCASIM_CMD_ALLOC_DMAH      = 0xb00, /* hcasim: TPH DMA handle */
 	HCASIM_CMD_DEALLOC_DMAH    = 0xb01,
 	HCASIM_CMD_ALLOC_PD        = 0x800,
@@ -199,6 +202,13 @@ enum hcasim_syndrome {
 	HCASIM_SYND_DMAH_BAD_HANDLE      = 0x0c0de405,
 	HCASIM_SYND_DMAH_BUSY            = 0x0c0de406,
 	HCASIM_SYND_DMAH_BAD_CPU         = 0x0c0de407,
+	HCASIM_SYND_MEMIC_BAD_OP         = 0x0c0de207,
+	HCASIM_SYND_NOT_PRIVILEGED       = 0x0c0de501,
+	HCASIM_SYND_SW_ICM_BAD_TYPE      = 0x0c0de502,
+	HCASIM_SYND_SW_ICM_BAD_LENGTH    = 0x0c0de503,
+	HCASIM_SYND_SW_ICM_EXHAUSTED     = 0x0c0de504,
+	HCASIM_SYND_SW_ICM_BAD_ADDR      = 0x0c0de505,
+	HCASIM_SYND_SW_ICM_BUSY          = 0x0c0de506,
 };
 
 /* ---- QUERY_HCA_CAP (op_mod 0: general + device memory caps) ------------ */
@@ -222,7 +232,16 @@ struct hcasim_query_hca_cap_out {
 	uint32_t max_mkeys;
 	uint32_t tph_st_entries;          /* ST table entries in the TPH capability */
 	uint32_t log_page_size;           /* MTT page size, log2 bytes (12) */
-	uint32_t rsvd;
+	uint32_t privileged;              /* 1: may allocate SW ICM */
+	/* SW ICM pools, indexed by hcasim_sw_icm_type (entry 0 unused). */
+	struct {
+		uint64_t base;              /* ICM address of the pool */
+		uint64_t size;              /* bytes */
+		uint32_t log_granularity;   /* log2 bytes of the allocation block */
+		uint32_t rsvd;
+	} sw_icm[5];
+	uint64_t memic_op_offset;         /* BAR2 offset of the first MEMIC op window */
+	uint64_t memic_op_stride;         /* bytes between op windows (one per op) */
 };
 
 /* ---- ALLOC_PD / DEALLOC_PD ---------------------------------------------- */
@@ -290,8 +309,9 @@ struct hcasim_dealloc_memic_out {
 #define HCASIM_MTT_PER_PAGE         512u
 
 enum hcasim_mkey_mode {
-	HCASIM_MKEY_MODE_MTT   = 0,
-	HCASIM_MKEY_MODE_MEMIC = 1,
+	HCASIM_MKEY_MODE_MTT    = 0,
+	HCASIM_MKEY_MODE_MEMIC  = 1,
+	HCASIM_MKEY_MODE_SW_ICM = 2, /* start = ICM address; one live block */
 };
 
 struct hcasim_create_mkey_in {
@@ -363,6 +383,66 @@ struct hcasim_dealloc_dmah_out {
 	struct hcasim_cmd_out_hdr hdr;
 };
 #define HCASIM_ST_INDEX_NONE 0xffffu
+
+/* ---- MODIFY_MEMIC: MEMIC operation addresses ------------------------------
+ * BAR2 holds the MEMIC pool at 0 (mmap-able) and, after it, one trapped
+ * window per operation, each an alias of the pool: an access at
+ * memic_op_offset + op * memic_op_stride + x acts on pool byte x.  The
+ * window works for a block once MODIFY_MEMIC enabled that op on it.
+ *   op 0, atomic increment: a 4/8-byte write adds the value written;
+ *   op 1, test-and-set: a 4/8-byte read returns the old value and sets 1.
+ * (mlx5dv_dm_map_op_addr(3).)
+ */
+enum hcasim_memic_op {
+	HCASIM_MEMIC_OP_ATOMIC_INC   = 0,
+	HCASIM_MEMIC_OP_TEST_AND_SET = 1,
+	HCASIM_MEMIC_NUM_OPS         = 2,
+};
+struct hcasim_modify_memic_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint64_t memic_addr;    /* block start (BAR2 offset) */
+	uint32_t op;            /* hcasim_memic_op */
+	uint32_t rsvd;
+};
+struct hcasim_modify_memic_out {
+	struct hcasim_cmd_out_hdr hdr;
+	uint64_t op_addr;       /* BAR2 offset of the block in the op's window */
+};
+
+/* ---- ALLOC_SW_ICM / DEALLOC_SW_ICM ----------------------------------------
+ * Steering / header-modify / header-modify-pattern / encap ICM, the
+ * mlx5dv_alloc_dm(3) SW ICM types (same numbers as MLX5DV_DM_TYPE_*).
+ * Needs a privileged function (hcasim-device --privileged), else
+ * BAD_SYS_STATE / NOT_PRIVILEGED.  length: a power of two, a multiple of
+ * the pool's granularity; the block is aligned to its length.  ICM is not
+ * CPU-mappable: it is used through DM MRs.
+ */
+enum hcasim_sw_icm_type {
+	HCASIM_SW_ICM_STEERING              = 1,
+	HCASIM_SW_ICM_HEADER_MODIFY         = 2,
+	HCASIM_SW_ICM_HEADER_MODIFY_PATTERN = 3,
+	HCASIM_SW_ICM_ENCAP                 = 4,
+};
+struct hcasim_alloc_sw_icm_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint32_t type;          /* hcasim_sw_icm_type */
+	uint32_t rsvd;
+	uint64_t length;        /* bytes */
+};
+struct hcasim_alloc_sw_icm_out {
+	struct hcasim_cmd_out_hdr hdr;
+	uint64_t icm_addr;
+};
+struct hcasim_dealloc_sw_icm_in {
+	struct hcasim_cmd_in_hdr hdr;
+	uint32_t type;
+	uint32_t rsvd;
+	uint64_t icm_addr;
+	uint64_t length;
+};
+struct hcasim_dealloc_sw_icm_out {
+	struct hcasim_cmd_out_hdr hdr;
+};
 
 #ifdef __cplusplus
 static_assert(sizeof(struct hcasim_cmdq_entry) == HCASIM_CMDQ_ENTRY_SIZE, "entry");

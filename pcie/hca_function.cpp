@@ -73,7 +73,7 @@ HcaFunction::HcaFunction(device::Hca& hca)
                                   kRegionFlagRead | kRegionFlagWrite | kRegionFlagMmap |
                                       kRegionFlagCaps,
                                   hca.memic_fd(),
-                                  {{0, hca.memic_bar_size()}}};
+                                  {{0, hca.memic_mmap_size()}}};
     regions_[HCASIM_BAR_MSIX] = {HCASIM_BAR4_SIZE, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     regions_[kRegionConfig] = {cfg::kSize, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     hca_.set_bus_master([this] { return config_.bus_master(); });
@@ -101,7 +101,10 @@ int HcaFunction::region_read(uint32_t index, uint64_t off, std::span<uint8_t> ou
     switch (index) {
     case kRegionConfig: config_.read(off, out); return 0;
     case HCASIM_BAR_REGS: return bar0_read(off, out);
-    case HCASIM_BAR_MEMIC: std::memcpy(out.data(), hca_.memic() + off, out.size()); return 0;
+    case HCASIM_BAR_MEMIC:
+        if (off >= hca_.memic_mmap_size()) return hca_.memic_op_access(off, out, false);
+        std::memcpy(out.data(), hca_.memic() + off, out.size());
+        return 0;
     default: std::memset(out.data(), 0, out.size()); return 0;  // PBA: nothing pending
     }
 }
@@ -111,7 +114,14 @@ int HcaFunction::region_write(uint32_t index, uint64_t off, std::span<const uint
     switch (index) {
     case kRegionConfig: config_.write(off, in); return 0;
     case HCASIM_BAR_REGS: return bar0_write(off, in);
-    case HCASIM_BAR_MEMIC: std::memcpy(hca_.memic() + off, in.data(), in.size()); return 0;
+    case HCASIM_BAR_MEMIC: {
+        if (off >= hca_.memic_mmap_size()) {
+            std::vector<uint8_t> v(in.begin(), in.end());
+            return hca_.memic_op_access(off, v, true);
+        }
+        std::memcpy(hca_.memic() + off, in.data(), in.size());
+        return 0;
+    }
     default: return 0;
     }
 }

@@ -126,7 +126,9 @@ std::string InspectServer::handle(const std::string& line) {
                                 {"access", m.access},
                                 {"iova", m.iova},
                                 {"length", m.length},
-                                {"mode", m.mode == HCASIM_MKEY_MODE_MEMIC ? "memic" : "mtt"},
+                                {"mode", m.mode == HCASIM_MKEY_MODE_MEMIC    ? "memic"
+                                         : m.mode == HCASIM_MKEY_MODE_SW_ICM ? "sw_icm"
+                                                                             : "mtt"},
                                 {"dmah", m.dmah},
                                 {"dma_writes", m.counters.dma_writes},
                                 {"bytes_written", m.counters.bytes_written},
@@ -145,6 +147,12 @@ std::string InspectServer::handle(const std::string& line) {
             if (len > 4096 || off > fw.memic.size() || len > fw.memic.size() - off)
                 return json{{"error", "outside MEMIC"}}.dump();
             return json{{"data", to_hex(fw.memic_base + off, len)}}.dump();
+        }
+        if (cmd == "icm_read") {
+            const uint64_t addr = req.at("addr"), len = req.at("length");
+            const uint8_t* p = len <= 4096 ? fw.icm_at(addr, len) : nullptr;
+            if (!p) return json{{"error", "outside SW ICM"}}.dump();
+            return json{{"data", to_hex(p, len)}}.dump();
         }
         if (cmd == "mr_write") {
             std::vector<uint8_t> data;

@@ -4,6 +4,7 @@
 //   {"cmd":"mkeys"}           every mkey with its counters and last TPH tag
 //   {"cmd":"tph"}             TPH Requester state (enable, ST mode, ST table)
 //   {"cmd":"memic_read","offset":N,"length":N}   bytes of MEMIC (hex)
+//   {"cmd":"icm_read","addr":A,"length":N}       bytes of SW ICM (hex)
 //   {"cmd":"mr_write","key":K,"addr":A,"data":"hex","remote":true}
 //        a device-internal DMA write through an mkey (the path the RDMA
 //        engine uses): access and bounds checked, TPH-tagged, counted

@@ -2,7 +2,7 @@
 //
 //   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-]
 //                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
-//                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...]
+//                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
 #include "device/hca.h"
@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     uint64_t memic_size = 256 * 1024;
     std::vector<std::string> faults;
     std::string inspect_path, st_map_vm, st_map_pm;
+    bool privileged = false;
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
     app.add_option("--memic-size", memic_size,
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
     app.add_option("--tph-st-map-pm", st_map_pm,
                    "platform steering tags for persistent memory, CPU:ST[,CPU:ST...] "
                    "(default ST = 0x80 + cpu)");
+    app.add_flag("--privileged", privileged,
+                 "this function is privileged: it may allocate SW ICM (mlx5dv_alloc_dm)");
     CLI11_PARSE(app, argc, argv);
 
     if (memic_size % 4096 != 0) {
@@ -56,7 +59,7 @@ int main(int argc, char** argv) {
     }
     boost::asio::io_context io;
     try {
-        hcasim::device::Hca hca({memic_size}, trace);
+        hcasim::device::Hca hca({memic_size, privileged}, trace);
         for (const auto& f : faults) {
             if (auto err = hca.firmware().faults().add(f); !err.empty()) {
                 fmt::print(stderr, "hcasim-device: --fail-cmd {}: {}\n", f, err);

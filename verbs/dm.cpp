@@ -10,7 +10,10 @@
 //    units; the error is the return value.
 #include "verbs/provider.h"
 
+#include <infiniband/mlx5dv.h>
+
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <new>
 
@@ -56,12 +59,19 @@ int memcpy_from_dm(void* host_addr, ibv_dm* dm, uint64_t dm_offset, size_t lengt
 
 }  // namespace
 
-ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
+namespace {
+
+DmShell* new_dm(ibv_context* ctx, uint32_t type) {
+    auto* dm = new (std::nothrow) DmShell();
+    if (!dm) return nullptr;
+    dm->dm.context = ctx;
+    dm->dm.comp_mask = 0;
+    dm->type = type;
+    return dm;
+}
+
+ibv_dm* alloc_memic(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
     ContextImpl& c = impl(ctx);
-    if (attr->comp_mask != 0) {
-        errno = EINVAL;
-        return nullptr;
-    }
     if (attr->length > c.caps.memic_bar_size) {
         errno = EINVAL;
         return nullptr;
@@ -80,21 +90,14 @@ ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
         errno = e;
         return nullptr;
     }
-    if (out.memic_addr + in.length > c.transport->memic_len()) {  // firmware bug guard
-        dealloc_memic(ctx, out.memic_addr, in.length);
-        errno = EIO;
-        return nullptr;
-    }
-    auto* dm = new (std::nothrow) DmShell();
-    if (!dm) {
+    DmShell* dm = out.memic_addr + in.length <= c.transport->memic_len() ? new_dm(ctx, 0) : nullptr;
+    if (!dm) {  // no memory, or a firmware answer outside BAR2
         dealloc_memic(ctx, out.memic_addr, in.length);
         errno = ENOMEM;
         return nullptr;
     }
-    dm->dm.context = ctx;
     dm->dm.memcpy_to_dm = memcpy_to_dm;
     dm->dm.memcpy_from_dm = memcpy_from_dm;
-    dm->dm.comp_mask = 0;
     dm->dm.handle = static_cast<uint32_t>(out.memic_addr / kMemicUnit);
     dm->memic_addr = out.memic_addr;
     dm->length = attr->length;
@@ -103,11 +106,90 @@ ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
     return &dm->dm;
 }
 
+// SW ICM (mlx5 kernel handle_alloc_dm_sw_icm): privileged only (EPERM),
+// the length rounded up to the block size and to a power of two; not
+// CPU-mapped, so memcpy_to/from_dm stay NULL as in rdma-core.
+ibv_dm* alloc_sw_icm(ibv_context* ctx, ibv_alloc_dm_attr* attr, uint32_t type) {
+    ContextImpl& c = impl(ctx);
+    const auto& pool = c.caps.sw_icm[type];
+    if (pool.size == 0) {
+        errno = EOPNOTSUPP;
+        return nullptr;
+    }
+    if (!c.caps.privileged) {
+        errno = EPERM;
+        return nullptr;
+    }
+    if (attr->length == 0) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    const uint64_t block = uint64_t{1} << pool.log_granularity;
+    uint64_t act = (attr->length + block - 1) & ~(block - 1);
+    act = std::bit_ceil(act);
+    hcasim_alloc_sw_icm_in in{};
+    in.hdr.opcode = HCASIM_CMD_ALLOC_SW_ICM;
+    in.type = type;
+    in.length = act;
+    hcasim_alloc_sw_icm_out out{};
+    CmdResult r;
+    int e = c.cmd->exec(&in, sizeof(in), &out, sizeof(out), r);
+    if (!e) e = r.syndrome == HCASIM_SYND_NOT_PRIVILEGED ? EPERM : CommandChannel::status_to_errno(r.status);
+    DmShell* dm = e ? nullptr : new_dm(ctx, type);
+    if (!dm) {
+        if (!e) {
+            hcasim_dealloc_sw_icm_in din{};
+            din.hdr.opcode = HCASIM_CMD_DEALLOC_SW_ICM;
+            din.type = type;
+            din.icm_addr = out.icm_addr;
+            din.length = act;
+            hcasim_dealloc_sw_icm_out dout{};
+            c.cmd->run(din, dout);
+        }
+        errno = e ? e : ENOMEM;
+        return nullptr;
+    }
+    dm->dm.handle = static_cast<uint32_t>(out.icm_addr >> 12);
+    dm->remote_va = out.icm_addr;
+    dm->length = attr->length;
+    dm->alloc_len = act;
+    dm->va = nullptr;
+    return &dm->dm;
+}
+
+}  // namespace
+
+ibv_dm* alloc_dm_typed(ibv_context* ctx, ibv_alloc_dm_attr* attr, uint32_t type) {
+    if (type > MLX5DV_DM_TYPE_ENCAP_SW_ICM) {
+        errno = EOPNOTSUPP;
+        return nullptr;
+    }
+    if (attr->comp_mask != 0) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    return type == MLX5DV_DM_TYPE_MEMIC ? alloc_memic(ctx, attr) : alloc_sw_icm(ctx, attr, type);
+}
+
+ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
+    return alloc_dm_typed(ctx, attr, MLX5DV_DM_TYPE_MEMIC);
+}
+
 int free_dm(ibv_dm* ibdm) {
     DmShell* dm = to_dm(ibdm);
     // A DM with MRs stays (rdma-core: EBUSY); the device checks it too.
     if (dm->mrs.load() > 0) return EBUSY;
-    if (int e = dealloc_memic(ibdm->context, dm->memic_addr, dm->alloc_len)) return e;
+    if (dm->type == MLX5DV_DM_TYPE_MEMIC) {
+        if (int e = dealloc_memic(ibdm->context, dm->memic_addr, dm->alloc_len)) return e;
+    } else {
+        hcasim_dealloc_sw_icm_in in{};
+        in.hdr.opcode = HCASIM_CMD_DEALLOC_SW_ICM;
+        in.type = dm->type;
+        in.icm_addr = dm->remote_va;
+        in.length = dm->alloc_len;
+        hcasim_dealloc_sw_icm_out out{};
+        if (int e = impl(ibdm->context).cmd->run(in, out)) return e;
+    }
     delete dm;
     return 0;
 }
@@ -127,7 +209,9 @@ ibv_mr* reg_dm_mr(ibv_pd* pd, ibv_dm* ibdm, uint64_t dm_offset, size_t length,
                                  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
                                  IBV_ACCESS_ZERO_BASED | IBV_ACCESS_OPTIONAL_RANGE;
     DmShell* dm = to_dm(ibdm);
-    if ((access & ~allowed) || !(access & IBV_ACCESS_ZERO_BASED) ||
+    const bool icm = dm->type != MLX5DV_DM_TYPE_MEMIC;
+    if ((icm && (access & IBV_ACCESS_REMOTE_ATOMIC)) ||  // mlx5: no atomics on SW ICM
+        (access & ~allowed) || !(access & IBV_ACCESS_ZERO_BASED) ||
         dm_offset > dm->length || length > dm->length - dm_offset ||
         ((access & (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)) &&
          !(access & IBV_ACCESS_LOCAL_WRITE))) {
@@ -141,8 +225,8 @@ ibv_mr* reg_dm_mr(ibv_pd* pd, ibv_dm* ibdm, uint64_t dm_offset, size_t length,
     in.access = access & ~static_cast<unsigned>(IBV_ACCESS_OPTIONAL_RANGE);
     in.iova = 0;
     in.length = length;
-    in.mode = HCASIM_MKEY_MODE_MEMIC;
-    in.start = dm->memic_addr + dm_offset;
+    in.mode = icm ? HCASIM_MKEY_MODE_SW_ICM : HCASIM_MKEY_MODE_MEMIC;
+    in.start = (icm ? dm->remote_va : dm->memic_addr) + dm_offset;
     uint32_t mkey = 0;
     if (int e = create_mkey(pd->context, in, {}, mkey)) {
         errno = e;

@@ -79,10 +79,12 @@ struct MrShell {
 struct DmShell {
     ibv_dm dm;          // first
     std::atomic<int> mrs{0};  // DM MRs on it (ibv_free_dm -> EBUSY)
-    uint64_t memic_addr;  // byte offset in BAR2
+    uint32_t type;        // MLX5DV_DM_TYPE_* (0 = MEMIC)
+    uint64_t memic_addr;  // MEMIC: byte offset in BAR2
+    uint64_t remote_va;   // SW ICM: the ICM address
     uint64_t length;      // bytes the user asked for (bounds of memcpy)
-    uint64_t alloc_len;   // bytes allocated (64-byte units)
-    uint8_t* va;          // CPU mapping of the block
+    uint64_t alloc_len;   // bytes allocated (64-byte units / power of two)
+    uint8_t* va;          // MEMIC: CPU mapping of the block; SW ICM: NULL
 };
 
 inline ContextShell* to_ctx(ibv_context* c) {
@@ -101,6 +103,8 @@ int query_device_ex(ibv_context* ctx, const ibv_query_device_ex_input* input,
                     ibv_device_attr_ex* attr, size_t attr_size);
 int query_port(ibv_context* ctx, uint8_t port_num, ibv_port_attr* attr, size_t attr_size);
 ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr);
+// mlx5dv_alloc_dm(3): MEMIC or one of the SW ICM types.
+ibv_dm* alloc_dm_typed(ibv_context* ctx, ibv_alloc_dm_attr* attr, uint32_t type);
 int free_dm(ibv_dm* dm);
 ibv_mr* reg_dm_mr(ibv_pd* pd, ibv_dm* dm, uint64_t dm_offset, size_t length, unsigned int access);
 ibv_mr* reg_mr_ex(ibv_pd* pd, ibv_mr_init_attr* attr);

@@ -31,7 +31,7 @@ class VfioUserTransport final : public Transport {
 public:
     explicit VfioUserTransport(std::string path) : path_(std::move(path)) {}
     ~VfioUserTransport() override {
-        if (bar2_) ::munmap(bar2_, bar2_len_);
+        if (bar2_) ::munmap(bar2_, bar2_len_);  // the pool part of BAR2
         if (arena_) ::munmap(arena_, kArenaPages * kPage);
     }
 
@@ -223,11 +223,26 @@ private:
         }
         if (info.size == 0 || !(info.flags & kRegionFlagMmap) || rep.fds.empty())
             return 0;  // no MEMIC window
-        void* p = ::mmap(nullptr, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                         rep.fds[0].get(), static_cast<off_t>(info.offset));
-        if (p == MAP_FAILED) return errno;
-        bar2_ = static_cast<uint8_t*>(p);
-        bar2_len_ = info.size;
+        // Map only the sparse area at offset 0 (the pool): the rest of BAR2
+        // must trap to the device, which a plain mapping cannot do.
+        uint64_t len = info.size;
+        SparseMmapCap cap{};
+        SparseArea area{};
+        const std::span<const uint8_t> p(rep.payload);
+        if ((info.flags & kRegionFlagCaps) && read_at(p, info.cap_offset, cap) &&
+            cap.header.id == kCapSparseMmap) {
+            len = 0;
+            for (uint32_t i = 0; i < cap.nr_areas; ++i)
+                if (read_at(p, info.cap_offset + sizeof(cap) + i * sizeof(area), area) &&
+                    area.offset == 0 && area.size <= info.size)
+                    len = area.size;
+        }
+        if (len == 0) return 0;
+        void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, rep.fds[0].get(),
+                         static_cast<off_t>(info.offset));
+        if (m == MAP_FAILED) return errno;
+        bar2_ = static_cast<uint8_t*>(m);
+        bar2_len_ = len;
         return 0;
     }
 

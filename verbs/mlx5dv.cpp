@@ -20,7 +20,11 @@ using namespace hcasim::verbs;
 
 HCASIM_EXPORT ibv_dm* hcasim_mlx5dv_alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* dm_attr,
                                              mlx5dv_alloc_dm_attr* mlx5_attr) {
-    if (mlx5_attr->type > MLX5DV_DM_TYPE_ENCAP_SW_ICM) {
+    // The caller may pass any number in the enum field: read it as such.
+    uint32_t type = 0;
+    static_assert(sizeof(mlx5_attr->type) == sizeof(type));
+    std::memcpy(&type, &mlx5_attr->type, sizeof(type));
+    if (type > MLX5DV_DM_TYPE_ENCAP_SW_ICM) {
         errno = EOPNOTSUPP;
         return nullptr;
     }
@@ -28,7 +32,7 @@ HCASIM_EXPORT ibv_dm* hcasim_mlx5dv_alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr
         errno = EINVAL;
         return nullptr;
     }
-    return alloc_dm_typed(ctx, dm_attr, mlx5_attr->type);
+    return alloc_dm_typed(ctx, dm_attr, type);
 }
 
 HCASIM_EXPORT void* hcasim_mlx5dv_dm_map_op_addr(ibv_dm* ibdm, uint8_t op) {

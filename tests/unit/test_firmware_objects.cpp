@@ -46,7 +46,7 @@ struct Fw {
     CmdStatus run(const In& in, Out& out, uint32_t ch = 0, std::vector<uint64_t> extra = {}) {
         std::vector<uint8_t> ib(sizeof(In) + 8 * extra.size()), ob(sizeof(Out));
         std::memcpy(ib.data(), &in, sizeof(In));
-        std::memcpy(ib.data() + sizeof(In), extra.data(), 8 * extra.size());
+        if (!extra.empty()) std::memcpy(ib.data() + sizeof(In), extra.data(), 8 * extra.size());
         CmdStatus st = fw.execute(ch, ib, ob);
         std::memcpy(&out, ob.data(), sizeof(Out));
         return st;

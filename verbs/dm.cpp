@@ -232,19 +232,8 @@ ibv_mr* reg_dm_mr(ibv_pd* pd, ibv_dm* ibdm, uint64_t dm_offset, size_t length,
         errno = e;
         return nullptr;
     }
-    auto* mr = new (std::nothrow) MrShell{};
-    if (!mr) {
-        destroy_mkey(pd->context, mkey);
-        errno = ENOMEM;
-        return nullptr;
-    }
-    mr->mr.context = pd->context;
-    mr->mr.pd = pd;
-    mr->mr.addr = nullptr;
-    mr->mr.length = length;
-    mr->mr.handle = mkey;
-    mr->mr.lkey = mr->mr.rkey = mkey;
-    mr->mkey = mkey;
+    MrShell* mr = new_mr(pd, nullptr, length, mkey);  // zero-based: addr NULL
+    if (!mr) return nullptr;
     mr->dm = dm;
     ++dm->mrs;
     return &mr->mr;

@@ -76,23 +76,12 @@ ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsi
     uint32_t mkey = 0;
     int e = pages.size() > HCASIM_MAX_MTT_PAGES * HCASIM_MTT_PER_PAGE ? EINVAL : 0;
     if (!e) e = create_mkey(pd->context, in, pages, mkey);
-    auto* mr = e ? nullptr : new (std::nothrow) MrShell{};
+    MrShell* mr = e ? nullptr : new_mr(pd, addr, length, mkey);
     if (!mr) {
-        if (!e) {
-            destroy_mkey(pd->context, mkey);
-            e = ENOMEM;
-        }
         c.transport->unpin_pages(addr, length);
-        errno = e;
+        if (e) errno = e;
         return nullptr;
     }
-    mr->mr.context = pd->context;
-    mr->mr.pd = pd;
-    mr->mr.addr = addr;
-    mr->mr.length = length;
-    mr->mr.handle = mkey;
-    mr->mr.lkey = mr->mr.rkey = mkey;
-    mr->mkey = mkey;
     mr->pinned = addr;
     mr->pinned_len = length;
     mr->dmah = dmah;
@@ -130,6 +119,23 @@ int create_mkey(ibv_context* ctx, const hcasim_create_mkey_in& in,
     for (auto& p : mtt) c.transport->free_dma_page(p);
     if (!e) mkey = out.mkey;
     return e;
+}
+
+MrShell* new_mr(ibv_pd* pd, void* addr, size_t length, uint32_t mkey) {
+    auto* mr = new (std::nothrow) MrShell{};
+    if (!mr) {
+        destroy_mkey(pd->context, mkey);
+        errno = ENOMEM;
+        return nullptr;
+    }
+    mr->mr.context = pd->context;
+    mr->mr.pd = pd;
+    mr->mr.addr = addr;
+    mr->mr.length = length;
+    mr->mr.handle = mkey;
+    mr->mr.lkey = mr->mr.rkey = mkey;
+    mr->mkey = mkey;
+    return mr;
 }
 
 int destroy_mkey(ibv_context* ctx, uint32_t mkey) {

@@ -119,6 +119,9 @@ ibv_pd* alloc_parent_domain(ibv_context* ctx, ibv_parent_domain_init_attr* attr)
 int create_mkey(ibv_context* ctx, const hcasim_create_mkey_in& in,
                 const std::vector<uint64_t>& mtt_pages, uint32_t& mkey);
 int destroy_mkey(ibv_context* ctx, uint32_t mkey);
+// The MR object for a created mkey; on allocation failure destroys the
+// mkey and returns nullptr with errno ENOMEM.
+MrShell* new_mr(ibv_pd* pd, void* addr, size_t length, uint32_t mkey);
 
 // Provider buffers (queues, doorbell records) through a parent domain's
 // allocators: alloc(pd, pd_context, size, alignment, resource_type), with

@@ -26,6 +26,36 @@ int query_caps(ContextImpl& c) {
     return c.cmd->run(in, c.caps);
 }
 
+}  // namespace
+
+int attach(ContextImpl& c) {
+    c.transport = open_transport(*c.loc);
+    if (!c.transport) return errno;
+    c.cmd = std::make_unique<CommandChannel>(*c.transport);
+    if (int e = c.cmd->open()) return e;
+    c.pid = ::getpid();
+    return query_caps(c);
+}
+
+void reattach_after_fork(ContextImpl& c) {
+    // The parent's transport and channel stay the parent's: their
+    // destructors would release its channel or shut down its socket, so
+    // the child leaves them alone (and leaks them).
+    (void)c.cmd.release();
+    (void)c.transport.release();
+    c.pid = ::getpid();
+    if (int e = attach(c)) {
+        // Every command now fails with ENODEV (host-direct: the device
+        // serves one client at a time, so a forked child cannot connect).
+        c.cmd.reset();
+        c.transport = make_dead_transport();
+        c.cmd = std::make_unique<CommandChannel>(*c.transport);
+        errno = e;
+    }
+}
+
+namespace {
+
 void fill_context_ops(verbs_context& v) {
     v.sz = sizeof(verbs_context);
     v.query_device_ex = query_device_ex;
@@ -50,14 +80,8 @@ using namespace hcasim::verbs;
 
 HCASIM_EXPORT ibv_context* ibv_open_device(ibv_device* device) {
     auto im = std::make_unique<ContextImpl>();
-    im->transport = open_transport(*to_dev(device)->loc);
-    if (!im->transport) return nullptr;  // errno set by the transport
-    im->cmd = std::make_unique<CommandChannel>(*im->transport);
-    if (int e = im->cmd->open()) {
-        errno = e;
-        return nullptr;
-    }
-    if (int e = query_caps(*im)) {
+    im->loc = to_dev(device)->loc;
+    if (int e = attach(*im)) {
         errno = e;
         return nullptr;
     }

@@ -9,6 +9,8 @@
 
 #include <infiniband/verbs.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -34,7 +36,16 @@ struct ContextImpl {
     std::unique_ptr<CommandChannel> cmd;
     hcasim_query_hca_cap_out caps{};
     int fds[2] = {-1, -1};  // cmd_fd/async_fd stand-ins (eventfds)
+    const DeviceLocation* loc = nullptr;
+    pid_t pid = 0;          // the process that owns transport and cmd
 };
+
+// Connects a context's transport, claims its channel and reads the caps.
+int attach(ContextImpl& c);
+// After fork() the child cannot use its parent's DMA pages (DONTFORK) nor
+// its command channel: give the child its own (rdma-core programs, and
+// pyverbs' tests, use the parent's context from forked children).
+void reattach_after_fork(ContextImpl& c);
 
 struct ContextShell {
     verbs_context vctx;  // first; its last member is the ibv_context
@@ -90,7 +101,11 @@ struct DmShell {
 inline ContextShell* to_ctx(ibv_context* c) {
     return reinterpret_cast<ContextShell*>(verbs_get_ctx(c));
 }
-inline ContextImpl& impl(ibv_context* c) { return *to_ctx(c)->impl; }
+inline ContextImpl& impl(ibv_context* c) {
+    ContextImpl& im = *to_ctx(c)->impl;
+    if (im.pid != ::getpid()) reattach_after_fork(im);
+    return im;
+}
 inline PdShell* to_pd(ibv_pd* p) { return reinterpret_cast<PdShell*>(p); }
 inline DmShell* to_dm(ibv_dm* d) { return reinterpret_cast<DmShell*>(d); }
 inline TdShell* to_td(ibv_td* t) { return reinterpret_cast<TdShell*>(t); }

@@ -58,6 +58,11 @@ public:
     virtual std::string where() const = 0;
 };
 
+// A transport to nowhere: every operation fails with ENODEV.  A context
+// whose device went away (or a forked child that cannot reach it) keeps
+// one, so its verbs fail cleanly instead of dereferencing nothing.
+std::unique_ptr<Transport> make_dead_transport();
+
 // Opens the HCA at a sysfs PCI device directory.  nullptr + errno on error.
 std::unique_ptr<Transport> open_pci_transport(const std::string& sysfs_dir);
 // Connects to hcasim-device at a UNIX socket path.  nullptr + errno on error.

@@ -6,6 +6,7 @@
 #   HCASIM_DEPS   project-local dependencies: $HCASIM_ROOT/.deps
 #   QEMU_ROOT     the QEMU 11.1 root made by scripts/setup
 #   GUEST_DEPS    extracted guest kernel and busybox
+#   SID_ROOTFS    the pyverbs guest's Debian sid userspace (scripts/setup)
 #
 # Nothing here writes outside the source tree, except into mktemp dirs.
 
@@ -18,6 +19,8 @@ HCASIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 HCASIM_DEPS=$HCASIM_ROOT/.deps
 QEMU_ROOT=$HCASIM_DEPS/qemu
 GUEST_DEPS=$HCASIM_DEPS/guest
+# shellcheck disable=SC2034
+SID_ROOTFS=$GUEST_DEPS/sid-rootfs
 # shellcheck disable=SC2034
 HCASIM_STAMPS=$HCASIM_DEPS/stamps
 

@@ -21,5 +21,5 @@ HCASIM_BUILD_DIR=$build "$src/scripts/run-vm" --device-arg=--memic-size=65536 \
 cat "$work/out.log"
 [ "$status" -eq 0 ] || { echo "FAIL: run-vm exited $status"; exit 1; }
 grep -q '^dm_errors: 17 passed, 0 failed' "$work/out.log" || { echo "FAIL: dm_errors report"; exit 1; }
-grep -q '^multiprocess: 9 passed, 0 failed' "$work/out.log" || { echo "FAIL: multiprocess report"; exit 1; }
+grep -q '^multiprocess: 14 passed, 0 failed' "$work/out.log" || { echo "FAIL: multiprocess report"; exit 1; }
 echo "full-system shared program: passed"

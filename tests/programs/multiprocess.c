@@ -86,6 +86,37 @@ int main(void)
 		expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, what);
 	}
 
+	/* Forked children using their parent's context (as pyverbs' tests
+	 * do): each gets its own command channel transparently. */
+	ctx = open_first();
+	struct ibv_pd *ppd = ctx ? ibv_alloc_pd(ctx) : NULL;
+	expect(ppd != NULL, "parent context and PD");
+	for (int i = 0; i < 3; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct ibv_alloc_dm_attr a = { .length = 1024 };
+			struct ibv_dm *dm = ibv_alloc_dm(ctx, &a);
+			uint32_t v = 0x5a5a0000u + (uint32_t)i, back = 0;
+			if (!dm || ibv_memcpy_to_dm(dm, 0, &v, 4) || ibv_memcpy_from_dm(&back, dm, 0, 4) ||
+			    back != v || ibv_free_dm(dm))
+				_exit(20);
+			struct ibv_pd *cpd = ibv_alloc_pd(ctx);
+			_exit(cpd && ibv_dealloc_pd(cpd) == 0 ? 0 : 21);
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		int st = 0;
+		waitpid(pids[i], &st, 0);
+		snprintf(what, sizeof(what), "forked child %d used the parent's context (exit %d)", i,
+			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, what);
+	}
+	struct ibv_alloc_dm_attr pa = { .length = 256 };
+	struct ibv_dm *pdm = ibv_alloc_dm(ctx, &pa);
+	expect(pdm && ibv_free_dm(pdm) == 0 && ibv_dealloc_pd(ppd) == 0,
+	       "the parent's context still works after its children");
+	ibv_close_device(ctx);
+
 	/* A process that dies holding the whole MEMIC pool, an MR and a PD. */
 	ctx = open_first();
 	expect(ctx && ibv_query_device_ex(ctx, NULL, &attr) == 0, "query max_dm_size");

@@ -89,7 +89,9 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
     if (!owned_pd(fw, in.pdn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
     if (auto st = check_access(in.access); st.status) return st;
-    if (in.length == 0 || in.iova + in.length < in.iova)
+    // Host memory needs at least a byte (the kernel's umem does); a DM
+    // region may be empty (mlx5 registers zero-length DM MRs).
+    if ((in.length == 0 && in.mode == HCASIM_MKEY_MODE_MTT) || in.iova + in.length < in.iova)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_LENGTH);
     if (in.dmah) {
         const device::Dmah* d = fw.dmahs.find(in.dmah);

@@ -173,6 +173,11 @@ TEST_CASE("reg_dm_mr: zero-based, access, bounds; free_dm busy while registered"
     CHECK(ibv_memcpy_from_dm(&v, dm, 1040, 4) == 0);
     CHECK(v == 0x00eeffc0u);
     CHECK(f.mr_write(mr->rkey, 2046, "c0ffee00")["error"] == "bounds");
+    ibv_mr* empty = ibv_reg_dm_mr(f.pd, dm, 0, 0, zb | kLW);  // pyverbs registers these
+    REQUIRE(empty);
+    CHECK(empty->length == 0);
+    CHECK(f.mr_write(empty->lkey, 0, "00", false)["error"] == "bounds");
+    CHECK(ibv_dereg_mr(empty) == 0);
     CHECK(ibv_free_dm(dm) == EBUSY);
     CHECK(ibv_memcpy_from_dm(&v, dm, 1040, 4) == 0);  // the DM stays intact
     CHECK(v == 0x00eeffc0u);

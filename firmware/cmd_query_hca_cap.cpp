@@ -14,8 +14,8 @@ CmdStatus cmd_query_hca_cap(FwState& fw, CmdContext& ctx) {
     out.vendor_part_id = HCASIM_PCI_DEVICE_ID;
     out.hw_ver = HCASIM_PCI_REVISION;
     out.max_pd = fw.caps.max_pd;
-    out.max_mr = 0;
-    out.max_mr_size = 0;
+    out.max_mr = fw.caps.max_mkeys;
+    out.max_mr_size = uint64_t{1} << 40;  // 1 TiB: HCASIM_MAX_MTT_PAGES bounds one MTT MR
     out.memic_bar_size = fw.caps.memic_size;
     out.memic_bar_offset = fw.caps.memic_bar_offset;
     out.log_memic_alloc_unit = fw.caps.log_memic_alloc_unit;

@@ -41,6 +41,7 @@ int query_device_ex(ibv_context* ctx, const ibv_query_device_ex_input* input,
     ibv_device_attr_ex full{};
     fill_device_attr(impl(ctx).caps, full.orig_attr);
     full.max_dm_size = impl(ctx).caps.memic_bar_size;
+    full.phys_port_cnt_ex = impl(ctx).caps.phys_port_cnt;
     // Callers built against older headers pass a smaller struct.
     std::memcpy(attr, &full, std::min(attr_size, sizeof(full)));
     return 0;

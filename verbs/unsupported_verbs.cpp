@@ -18,296 +18,64 @@
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-HCASIM_EXPORT int _ibv_query_comp_cntr_caps(struct ibv_context *context, struct ibv_comp_cntr_caps *caps, size_t caps_size)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
+// Failure bodies, as rdma-core reports an unsupported operation.
+#define UNSUPPORTED_PTR { errno = EOPNOTSUPP; return nullptr; }
+#define UNSUPPORTED_INT { errno = EOPNOTSUPP; return EOPNOTSUPP; }
+#define UNSUPPORTED_MINUS1 { errno = EOPNOTSUPP; return -1; }
 
-HCASIM_EXPORT void ibv_ack_async_event(struct ibv_async_event *event)
-{}
-
-HCASIM_EXPORT void ibv_ack_cq_events(struct ibv_cq *cq, unsigned int nevents)
-{}
-
-HCASIM_EXPORT void *ibv_alloc_buf(struct ibv_pd *pd, size_t size, struct ibv_buf **buf)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_ah *ibv_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_ah *ibv_create_ah_from_wc(struct ibv_pd *pd, struct ibv_wc *wc, struct ibv_grh *grh, uint8_t port_num)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_comp_channel *ibv_create_comp_channel(struct ibv_context *context)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_comp_cntr *ibv_create_comp_cntr(struct ibv_context *context, struct ibv_comp_cntr_init_attr *cc_attr)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe, void *cq_context, struct ibv_comp_channel *channel, int comp_vector)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_qp *ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *qp_init_attr)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_srq *ibv_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *srq_init_attr)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT int ibv_destroy_ah(struct ibv_ah *ah)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_destroy_comp_channel(struct ibv_comp_channel *channel)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_destroy_comp_cntr(struct ibv_comp_cntr *comp_cntr)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_destroy_cq(struct ibv_cq *cq)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_destroy_qp(struct ibv_qp *qp)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_destroy_srq(struct ibv_srq *srq)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_dm_export_dmabuf_fd(struct ibv_dm *dm)
-{
-    errno = EOPNOTSUPP;
-    return -1;
-}
-
-HCASIM_EXPORT int ibv_export_buf_dmabuf_fd(struct ibv_buf *buf)
-{
-    errno = EOPNOTSUPP;
-    return -1;
-}
-
-HCASIM_EXPORT int ibv_fork_init(void)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT void ibv_free_buf(struct ibv_buf *buf)
-{}
-
-HCASIM_EXPORT int ibv_get_async_event(struct ibv_context *context, struct ibv_async_event *event)
-{
-    errno = EOPNOTSUPP;
-    return -1;
-}
-
-HCASIM_EXPORT int ibv_get_cq_event(struct ibv_comp_channel *channel, struct ibv_cq **cq, void **cq_context)
-{
-    errno = EOPNOTSUPP;
-    return -1;
-}
-
-HCASIM_EXPORT int ibv_get_pkey_index(struct ibv_context *context, uint8_t port_num, __be16 pkey)
-{
-    errno = EOPNOTSUPP;
-    return -1;
-}
-
-HCASIM_EXPORT struct ibv_context *ibv_import_device(int cmd_fd)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_dm *ibv_import_dm(struct ibv_context *context, uint32_t dm_handle)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_mr *ibv_import_mr(struct ibv_pd *pd, uint32_t mr_handle)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_pd *ibv_import_pd(struct ibv_context *context, uint32_t pd_handle)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT int ibv_inc_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t amount)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_inc_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t amount)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
+HCASIM_EXPORT int _ibv_query_comp_cntr_caps(struct ibv_context *context, struct ibv_comp_cntr_caps *caps, size_t caps_size) UNSUPPORTED_INT
+HCASIM_EXPORT void ibv_ack_async_event(struct ibv_async_event *event) {}
+HCASIM_EXPORT void ibv_ack_cq_events(struct ibv_cq *cq, unsigned int nevents) {}
+HCASIM_EXPORT void *ibv_alloc_buf(struct ibv_pd *pd, size_t size, struct ibv_buf **buf) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_ah *ibv_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_ah *ibv_create_ah_from_wc(struct ibv_pd *pd, struct ibv_wc *wc, struct ibv_grh *grh, uint8_t port_num) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_comp_channel *ibv_create_comp_channel(struct ibv_context *context) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_comp_cntr *ibv_create_comp_cntr(struct ibv_context *context, struct ibv_comp_cntr_init_attr *cc_attr) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe, void *cq_context, struct ibv_comp_channel *channel, int comp_vector) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_qp *ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *qp_init_attr) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_srq *ibv_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *srq_init_attr) UNSUPPORTED_PTR
+HCASIM_EXPORT int ibv_destroy_ah(struct ibv_ah *ah) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_destroy_comp_channel(struct ibv_comp_channel *channel) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_destroy_comp_cntr(struct ibv_comp_cntr *comp_cntr) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_destroy_cq(struct ibv_cq *cq) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_destroy_qp(struct ibv_qp *qp) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_destroy_srq(struct ibv_srq *srq) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_dm_export_dmabuf_fd(struct ibv_dm *dm) UNSUPPORTED_MINUS1
+HCASIM_EXPORT int ibv_export_buf_dmabuf_fd(struct ibv_buf *buf) UNSUPPORTED_MINUS1
+HCASIM_EXPORT int ibv_fork_init(void) UNSUPPORTED_INT
+HCASIM_EXPORT void ibv_free_buf(struct ibv_buf *buf) {}
+HCASIM_EXPORT int ibv_get_async_event(struct ibv_context *context, struct ibv_async_event *event) UNSUPPORTED_MINUS1
+HCASIM_EXPORT int ibv_get_cq_event(struct ibv_comp_channel *channel, struct ibv_cq **cq, void **cq_context) UNSUPPORTED_MINUS1
+HCASIM_EXPORT int ibv_get_pkey_index(struct ibv_context *context, uint8_t port_num, __be16 pkey) UNSUPPORTED_MINUS1
+HCASIM_EXPORT struct ibv_context *ibv_import_device(int cmd_fd) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_dm *ibv_import_dm(struct ibv_context *context, uint32_t dm_handle) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_mr *ibv_import_mr(struct ibv_pd *pd, uint32_t mr_handle) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_pd *ibv_import_pd(struct ibv_context *context, uint32_t pd_handle) UNSUPPORTED_PTR
+HCASIM_EXPORT int ibv_inc_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t amount) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_inc_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t amount) UNSUPPORTED_INT
 HCASIM_EXPORT enum ibv_fork_status ibv_is_fork_initialized(void)
 { return IBV_FORK_DISABLED; }
-
-HCASIM_EXPORT int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int attr_mask)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *srq_attr, int srq_attr_mask)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_qp_attach_comp_cntr(struct ibv_qp *qp, struct ibv_comp_cntr *comp_cntr, struct ibv_qp_attach_comp_cntr_attr *attr)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT struct ibv_qp_ex *ibv_qp_to_qp_ex(struct ibv_qp *qp)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT int ibv_query_ece(struct ibv_qp *qp, struct ibv_ece *ece)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_query_port_speed(struct ibv_context *context, uint32_t port_num, uint64_t *port_speed)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_query_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int attr_mask, struct ibv_qp_init_attr *init_attr)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_query_qp_data_in_order(struct ibv_qp *qp, enum ibv_wr_opcode op, uint32_t flags)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_query_srq(struct ibv_srq *srq, struct ibv_srq_attr *srq_attr)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_read_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t *value)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_read_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t *value)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT struct ibv_mr *ibv_reg_buf_mr(struct ibv_pd *pd, struct ibv_buf *buf, void *addr, size_t length, int access)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT struct ibv_mr *ibv_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length, uint64_t iova, int fd, int access)
-{
-    errno = EOPNOTSUPP;
-    return nullptr;
-}
-
-HCASIM_EXPORT int ibv_rereg_mr(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr, size_t length, int access)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_resize_cq(struct ibv_cq *cq, int cqe)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_set_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t value)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_set_ece(struct ibv_qp *qp, struct ibv_ece *ece)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT int ibv_set_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t value)
-{
-    errno = EOPNOTSUPP;
-    return EOPNOTSUPP;
-}
-
-HCASIM_EXPORT void ibv_unimport_dm(struct ibv_dm *dm)
-{}
-
-HCASIM_EXPORT void ibv_unimport_mr(struct ibv_mr *mr)
-{}
-
-HCASIM_EXPORT void ibv_unimport_pd(struct ibv_pd *pd)
-{}
+HCASIM_EXPORT int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int attr_mask) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *srq_attr, int srq_attr_mask) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_qp_attach_comp_cntr(struct ibv_qp *qp, struct ibv_comp_cntr *comp_cntr, struct ibv_qp_attach_comp_cntr_attr *attr) UNSUPPORTED_INT
+HCASIM_EXPORT struct ibv_qp_ex *ibv_qp_to_qp_ex(struct ibv_qp *qp) UNSUPPORTED_PTR
+HCASIM_EXPORT int ibv_query_ece(struct ibv_qp *qp, struct ibv_ece *ece) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_query_port_speed(struct ibv_context *context, uint32_t port_num, uint64_t *port_speed) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_query_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int attr_mask, struct ibv_qp_init_attr *init_attr) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_query_qp_data_in_order(struct ibv_qp *qp, enum ibv_wr_opcode op, uint32_t flags) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_query_srq(struct ibv_srq *srq, struct ibv_srq_attr *srq_attr) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_read_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t *value) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_read_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t *value) UNSUPPORTED_INT
+HCASIM_EXPORT struct ibv_mr *ibv_reg_buf_mr(struct ibv_pd *pd, struct ibv_buf *buf, void *addr, size_t length, int access) UNSUPPORTED_PTR
+HCASIM_EXPORT struct ibv_mr *ibv_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length, uint64_t iova, int fd, int access) UNSUPPORTED_PTR
+HCASIM_EXPORT int ibv_rereg_mr(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr, size_t length, int access) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_resize_cq(struct ibv_cq *cq, int cqe) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_set_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t value) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_set_ece(struct ibv_qp *qp, struct ibv_ece *ece) UNSUPPORTED_INT
+HCASIM_EXPORT int ibv_set_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t value) UNSUPPORTED_INT
+HCASIM_EXPORT void ibv_unimport_dm(struct ibv_dm *dm) {}
+HCASIM_EXPORT void ibv_unimport_mr(struct ibv_mr *mr) {}
+HCASIM_EXPORT void ibv_unimport_pd(struct ibv_pd *pd) {}
 
 // ---- GIDs and P_Keys: one port, one IB GID (fe80::<node GUID>), the
 // default P_Key (rdma-core ibv_query_gid(3), ibv_query_gid_ex(3),
@@ -375,6 +143,7 @@ HCASIM_EXPORT ssize_t _ibv_query_gid_table(struct ibv_context *context,
 
 // Not in rdma-core's public headers (driver.h, IBVERBS_PRIVATE_65): the
 // sysfs GID type, IB/RoCE v1 = 0.
+
 HCASIM_EXPORT int ibv_query_gid_type(struct ibv_context *context, uint8_t port_num,
                                      unsigned int index, int *type)
 {

@@ -38,6 +38,7 @@ int DmaSpace::map(uint64_t addr, uint64_t size, uint32_t prot, UniqueFd fd, uint
         m.mapped_len = size + lead;
     }
     maps_.emplace(addr, m);
+    ++generation_;
     return 0;
 }
 
@@ -52,12 +53,25 @@ int DmaSpace::unmap(uint64_t addr, uint64_t size) {
     if (it == maps_.end() || it->second.size != size) return ENOENT;
     unmap_one(it->second.base, it->second.mapped_len, it->second.size);
     maps_.erase(it);
+    ++generation_;
     return 0;
 }
 
 void DmaSpace::unmap_all() {
     for (auto& [addr, m] : maps_) unmap_one(m.base, m.mapped_len, m.size);
     maps_.clear();
+    ++generation_;
+}
+
+uint8_t* DmaSpace::host_ptr(uint64_t addr, size_t len, uint32_t need) const {
+    if (addr + len < addr) return nullptr;
+    auto it = maps_.upper_bound(addr);
+    if (it == maps_.begin()) return nullptr;
+    --it;
+    const Map& m = it->second;
+    const uint64_t off = addr - it->first;
+    if (!m.base || off >= m.size || len > m.size - off || (m.prot & need) != need) return nullptr;
+    return m.base + off;
 }
 
 template <class Fn>

@@ -7,7 +7,7 @@
 // maps without one are reached with DMA_READ/DMA_WRITE messages).
 #pragma once
 
-#include "pcie/unique_fd.h"
+#include "common/unique_fd.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +48,14 @@ public:
     int read(uint64_t addr, void* dst, size_t len) const;
     int write(uint64_t addr, const void* src, size_t len);
 
+    // The device's own pointer to [addr, addr+len) when it lies inside one
+    // fd-backed map with the permissions `need` (kRead|kWrite); nullptr
+    // otherwise (gap, message-carried map, missing permission).  Valid
+    // until the maps change: compare generation().
+    uint8_t* host_ptr(uint64_t addr, size_t len, uint32_t need) const;
+    // Bumped by every map/unmap: cached host pointers are stale once it moves.
+    uint64_t generation() const { return generation_; }
+
     void set_message_port(DmaMessagePort* port) { port_ = port; }
     size_t count() const { return maps_.size(); }
     // Bytes read/written by DMA since start (for the trace and inspection).
@@ -70,6 +78,7 @@ private:
 
     std::map<uint64_t, Map> maps_;  // start -> map
     DmaMessagePort* port_ = nullptr;
+    uint64_t generation_ = 1;
     mutable uint64_t bytes_read_ = 0;
     uint64_t bytes_written_ = 0;
 };

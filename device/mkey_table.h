@@ -19,7 +19,10 @@ struct MkeyCounters {
     uint64_t dma_writes = 0;      // DMA writes performed through the mkey
     uint64_t bytes_written = 0;
     uint64_t tagged_writes = 0;   // writes that carried a TPH hint
-    TphTag last_tag;              // hint of the last write (present=false: none)
+    uint64_t dma_reads = 0;       // DMA reads (send/read sources)
+    uint64_t bytes_read = 0;
+    uint64_t tagged_reads = 0;    // reads that carried a TPH hint
+    TphTag last_tag;              // hint of the last tagged access (present=false: none)
 };
 
 struct Mkey {

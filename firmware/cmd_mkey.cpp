@@ -2,6 +2,7 @@
 // (page list) is read by DMA from the pages the driver names; DM regions
 // must lie inside one live MEMIC block of the same channel.
 #include "firmware/handlers.h"
+#include "firmware/page_list.h"
 
 #include <vector>
 
@@ -9,7 +10,6 @@ namespace hcasim::firmware {
 
 namespace {
 
-constexpr uint64_t kPage = 4096;
 
 bool owned_pd(FwState& fw, uint32_t pdn, uint32_t channel) {
     auto owner = fw.pds.owner_of(pdn);
@@ -28,27 +28,8 @@ CmdStatus check_access(uint32_t access) {
 // Reads the page list through DMA into m.pages.
 CmdStatus read_mtt(FwState& fw, CmdContext& ctx, const hcasim_create_mkey_in& in,
                    device::Mkey& m) {
-    if (in.start >= kPage) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MTT);
-    const uint64_t pages = (in.start + in.length + kPage - 1) / kPage;
-    if (in.num_mtt != pages ||
-        in.num_mtt_pages != (in.num_mtt + HCASIM_MTT_PER_PAGE - 1) / HCASIM_MTT_PER_PAGE ||
-        in.num_mtt_pages > HCASIM_MAX_MTT_PAGES)
-        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MTT);
-    if (ctx.in.size() < sizeof(in) + 8ull * in.num_mtt_pages)
-        return fail(HCASIM_STATUS_BAD_INPUT_LEN, HCASIM_SYND_IN_TOO_SHORT);
-    if (!fw.dma) return fail(HCASIM_STATUS_INTERNAL_ERR, HCASIM_SYND_MKEY_MTT_DMA_FAULT);
-    m.pages.resize(in.num_mtt);
-    for (uint32_t p = 0; p < in.num_mtt_pages; ++p) {
-        uint64_t page_addr = 0;
-        std::memcpy(&page_addr, ctx.in.data() + sizeof(in) + 8 * p, 8);
-        const uint32_t first = p * HCASIM_MTT_PER_PAGE;
-        const uint32_t n = std::min(HCASIM_MTT_PER_PAGE, in.num_mtt - first);
-        if (fw.dma->read(page_addr, m.pages.data() + first, 8ull * n) != 0)
-            return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_MTT_DMA_FAULT);
-    }
-    for (uint64_t a : m.pages)
-        if (a % kPage) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MTT);
-    return kOk;
+    return read_page_list(fw, ctx, sizeof(in), in.start, in.length, in.num_mtt, in.num_mtt_pages,
+                          m.pages, HCASIM_SYND_MKEY_BAD_MTT, HCASIM_SYND_MKEY_MTT_DMA_FAULT);
 }
 
 // The DM range must be inside one live block of this channel.
@@ -126,6 +107,7 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
     if (st.status) return st;
     auto key = fw.mkeys.insert(std::move(m));
     if (!key) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_MKEY_EXHAUSTED);
+    fw.pds.get(in.pdn);
     hcasim_create_mkey_out out{};
     out.mkey = *key;
     ctx.output(out);
@@ -141,6 +123,7 @@ CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx) {
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_MKEY_BAD_HANDLE);
     ctx.detail += fmt::format(" dma_writes={} tagged_writes={}", m->counters.dma_writes,
                               m->counters.tagged_writes);
+    fw.pds.put(m->pdn);
     fw.mkeys.erase(in.mkey);
     return kOk;
 }

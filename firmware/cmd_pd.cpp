@@ -4,7 +4,7 @@
 namespace hcasim::firmware {
 
 CmdStatus cmd_alloc_pd(FwState& fw, CmdContext& ctx) {
-    auto pdn = fw.pds.allocate(ctx.channel);
+    auto pdn = fw.pds.insert(Pd{}, ctx.channel);
     if (!pdn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_PD_EXHAUSTED);
     hcasim_alloc_pd_out out{};
     out.pdn = *pdn;
@@ -20,9 +20,9 @@ CmdStatus cmd_dealloc_pd(FwState& fw, CmdContext& ctx) {
     auto owner = fw.pds.owner_of(in.pdn);
     if (!owner || *owner != ctx.channel)
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
-    if (fw.mkeys.any([&](const device::Mkey& m) { return m.pdn == in.pdn; }))
+    if (fw.pds.busy(in.pdn))  // MRs, QPs or SRQs use it
         return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_PD_BUSY);
-    fw.pds.release(in.pdn);
+    fw.pds.erase(in.pdn);
     return kOk;
 }
 

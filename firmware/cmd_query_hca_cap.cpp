@@ -33,6 +33,23 @@ CmdStatus cmd_query_hca_cap(FwState& fw, CmdContext& ctx) {
     }
     out.memic_op_offset = fw.caps.memic_op_offset;
     out.memic_op_stride = fw.caps.memic_op_stride;
+    const auto& lim = fw.caps.limits;
+    out.uar_bar_offset = fw.caps.uar_bar_offset;
+    out.num_uars = HCASIM_NUM_UARS;
+    out.max_qp = lim.max_qp;
+    out.max_qp_wr = lim.max_qp_wr;
+    out.max_sge = lim.max_sge;
+    out.max_cq = lim.max_cq;
+    out.max_cqe = lim.max_cqe;
+    out.max_srq = lim.max_srq;
+    out.max_srq_wr = lim.max_srq_wr;
+    out.max_srq_sge = lim.max_sge;
+    out.max_inline_data = lim.max_inline;
+    out.max_qp_rd_atom = lim.max_rd_atom;
+    out.max_qp_init_rd_atom = lim.max_rd_atom;
+    out.max_eq = lim.max_eq;
+    out.max_msg_sz = lim.max_msg;
+    out.local_ca_ack_delay = 16;
     ctx.output(out);
     ctx.detail = fmt::format("memic_size={} max_pd={}", out.memic_bar_size, out.max_pd);
     return kOk;

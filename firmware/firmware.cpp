@@ -56,7 +56,9 @@ CmdStatus Firmware::execute(uint32_t channel, std::span<const uint8_t> in,
 }
 
 void Firmware::release_channel(uint32_t channel) {
-    // Dependents first: MRs hold PDs, DMs and DMA handles.
+    // Dependents first: queues hold PDs, CQs, SRQs, EQs; MRs hold PDs,
+    // DMs and DMA handles.
+    if (state_.engine) state_.engine->release_owner(channel);
     const size_t mkeys = state_.mkeys.release_owner(channel);
     const size_t dmahs = state_.dmahs.release_owner(channel);
     const size_t pds = state_.pds.release_owner(channel);
@@ -71,6 +73,7 @@ void Firmware::release_channel(uint32_t channel) {
 }
 
 void Firmware::reset() {
+    if (state_.engine) state_.engine->reset();
     state_.mkeys.clear();
     state_.dmahs.clear();
     state_.memic_ops.clear();

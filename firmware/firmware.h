@@ -4,7 +4,7 @@
 // traces every command with its latency.
 //
 // Source: mlx5 PRM command interface (opcode/op_mod in, status/syndrome
-// out); the layouts are firmware/hcasim_abi.h.
+// out); the layouts are abi/hcasim_abi.h.
 #pragma once
 
 #include "firmware/fault_injection.h"

@@ -7,10 +7,11 @@
 #include "device/memic_allocator.h"
 #include "device/mkey_table.h"
 #include "device/mr_engine.h"
-#include "device/pd_table.h"
+#include "device/engine.h"
+#include "device/object_table.h"
 #include "device/tph.h"
-#include "firmware/hcasim_abi.h"
-#include "firmware/trace.h"
+#include "abi/hcasim_abi.h"
+#include "common/trace.h"
 
 #include <cstdint>
 #include <array>
@@ -42,7 +43,13 @@ struct HcaCaps {
     std::array<uint64_t, 5> sw_icm_size{0, 1u << 20, 256u << 10, 256u << 10, 256u << 10};
     uint32_t log_sw_icm_granularity = 12;
     static uint64_t sw_icm_base(uint32_t type) { return uint64_t{type} << 40; }
+    // Data path.
+    device::EngineLimits limits;
+    uint64_t uar_bar_offset = 0;             // BAR2 offset of the status page
 };
+
+// A protection domain: only its owner and its users (mkeys, QPs, SRQs).
+struct Pd {};
 
 // One SW ICM pool: device-internal memory, never CPU-mapped.
 struct IcmPool {
@@ -65,7 +72,7 @@ struct FwState {
     }
 
     HcaCaps caps;
-    device::PdTable pds;
+    device::ObjectTable<Pd> pds;
     device::MemicAllocator memic;
     uint8_t* memic_base;  // device view of the MEMIC pool (BAR2 memfd)
     Tracer& trace;
@@ -86,6 +93,13 @@ struct FwState {
                 return icm[t]->mem.data() + (addr - base);
         }
         return nullptr;
+    }
+
+    // The data path; created by the HCA once it knows its BARs
+    // (attach_engine), nullptr before.
+    std::unique_ptr<device::RdmaEngine> engine;
+    void attach_engine(device::EngineHost host) {
+        engine = std::make_unique<device::RdmaEngine>(std::move(host), mr_engine(), caps.limits, trace);
     }
 
     // The engine that performs DMA through mkeys (tags TPH, counts).

@@ -20,5 +20,26 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx);
 CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx);
 CmdStatus cmd_alloc_dmah(FwState& fw, CmdContext& ctx);
 CmdStatus cmd_dealloc_dmah(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_alloc_uar(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_dealloc_uar(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_destroy_eq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_create_cq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_destroy_cq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_query_cq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_modify_cq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_create_qp(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_destroy_qp(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_modify_qp(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_query_qp(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_create_srq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_destroy_srq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_query_srq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_modify_srq(FwState& fw, CmdContext& ctx);
+CmdStatus cmd_query_port(FwState& fw, CmdContext& ctx);
+
+// Checks shared by the queue commands.
+bool uar_usable(FwState& fw, uint32_t uar, uint32_t channel);  // channel's own or allocated by it
+bool eq_usable(FwState& fw, uint32_t eqn, uint32_t channel);   // none (0xffffffff) or the channel's
 
 }  // namespace hcasim::firmware

@@ -66,14 +66,19 @@ ConfigSpace make_hca_config(uint64_t memic_bar_size) {
     return c;
 }
 
-HcaFunction::HcaFunction(device::Hca& hca)
+HcaFunction::HcaFunction(Hca& hca)
     : hca_(hca), config_(make_hca_config(hca.memic_bar_size())) {
     regions_[HCASIM_BAR_REGS] = {HCASIM_BAR0_SIZE, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     regions_[HCASIM_BAR_MEMIC] = {hca.memic_bar_size(),
                                   kRegionFlagRead | kRegionFlagWrite | kRegionFlagMmap |
                                       kRegionFlagCaps,
                                   hca.memic_fd(),
-                                  {{0, hca.memic_mmap_size()}}};
+                                  {}};
+    // Mapped straight into the guest: the MEMIC pool and the UAR area
+    // (doorbells never trap); the MEMIC op windows between them trap.
+    if (hca.memic_mmap_size())
+        regions_[HCASIM_BAR_MEMIC].areas.push_back({0, hca.memic_mmap_size()});
+    regions_[HCASIM_BAR_MEMIC].areas.push_back({hca.uar_offset(), hca.uar_size()});
     regions_[HCASIM_BAR_MSIX] = {HCASIM_BAR4_SIZE, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     regions_[kRegionConfig] = {cfg::kSize, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     hca_.set_bus_master([this] { return config_.bus_master(); });

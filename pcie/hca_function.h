@@ -9,9 +9,9 @@
 // spec §Region info / §IRQ info / §Set IRQs.
 #pragma once
 
-#include "device/hca.h"
+#include "pcie/hca.h"
 #include "pcie/config_space.h"
-#include "pcie/unique_fd.h"
+#include "common/unique_fd.h"
 #include "pcie/vfio_user_protocol.h"
 
 #include <array>
@@ -45,10 +45,10 @@ struct RegionDesc {
 
 class HcaFunction {
 public:
-    explicit HcaFunction(device::Hca& hca);
+    explicit HcaFunction(Hca& hca);
 
     ConfigSpace& config() { return config_; }
-    device::Hca& hca() { return hca_; }
+    Hca& hca() { return hca_; }
 
     const RegionDesc& region(uint32_t index) const { return regions_.at(index); }
 
@@ -74,7 +74,7 @@ private:
     int bar0_read(uint64_t off, std::span<uint8_t> out);
     int bar0_write(uint64_t off, std::span<const uint8_t> in);
 
-    device::Hca& hca_;
+    Hca& hca_;
     ConfigSpace config_;
     std::array<RegionDesc, vfio_user::kNumRegions> regions_{};
     std::array<UniqueFd, HCASIM_MSIX_VECTORS> msix_fds_{};

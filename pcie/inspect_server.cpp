@@ -1,7 +1,7 @@
 // Device inspection interface (see inspect_server.h).
 #include "pcie/inspect_server.h"
 
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>

@@ -11,7 +11,7 @@
 // Errors come back as {"error":"..."}.  Several clients may connect.
 #pragma once
 
-#include "device/hca.h"
+#include "pcie/hca.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -23,7 +23,7 @@ namespace hcasim::pcie {
 
 class InspectServer {
 public:
-    InspectServer(boost::asio::io_context& io, device::Hca& hca) : io_(io), hca_(hca) {}
+    InspectServer(boost::asio::io_context& io, Hca& hca) : io_(io), hca_(hca) {}
     ~InspectServer() { stop(); }
     // Returns 0 or errno.
     int listen(const std::string& path);
@@ -36,7 +36,7 @@ private:
     void accept_next();
 
     boost::asio::io_context& io_;
-    device::Hca& hca_;
+    Hca& hca_;
     std::string path_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
 };

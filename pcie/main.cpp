@@ -3,10 +3,11 @@
 //   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-]
 //                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
 //                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
+//                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--poll-us US] [--trace-datapath]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
-#include "device/hca.h"
-#include "firmware/trace.h"
+#include "pcie/hca.h"
+#include "common/trace.h"
 #include "pcie/hca_function.h"
 #include "pcie/inspect_server.h"
 #include "pcie/vfio_user_server.h"
@@ -17,8 +18,55 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <sched.h>
+
+#include <chrono>
 #include <csignal>
 #include <cstring>
+
+namespace {
+
+// The device loop: serve vfio-user messages and poll the doorbells while
+// work flows; after `hot` without work, tell drivers the device is IDLE
+// (they then kick the trapped WAKE register) and sleep in the event loop
+// until a message or the next engine timer.  docs/datapath.md has the
+// policy and its measured cost.
+void run_loop(boost::asio::io_context& io, hcasim::pcie::Hca& hca, std::chrono::microseconds hot) {
+    using clock = std::chrono::steady_clock;
+    auto work_guard = boost::asio::make_work_guard(io);
+    auto last_work = clock::now();
+    hca.set_polling(true);
+    while (!io.stopped()) {
+        io.poll();
+        if (hca.poll()) {
+            last_work = clock::now();
+            continue;
+        }
+        const auto now = clock::now();
+        if (now - last_work < hot) {
+            sched_yield();  // two host cores are shared with the vCPUs
+            continue;
+        }
+        hca.set_polling(false);
+        if (hca.poll()) {  // a doorbell that raced with going idle
+            hca.set_polling(true);
+            last_work = clock::now();
+            continue;
+        }
+        auto timeout = std::chrono::milliseconds(100);
+        if (const uint64_t d = hca.engine().next_deadline()) {
+            const auto now_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                          now.time_since_epoch()).count());
+            timeout = std::chrono::milliseconds(d > now_ns ? (d - now_ns) / 1000000 : 0);
+        }
+        io.run_one_for(timeout);
+        hca.set_polling(true);
+        last_work = clock::now();
+    }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"hcasim-device: a virtual RDMA HCA served over vfio-user"};
@@ -27,6 +75,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> faults;
     std::string inspect_path, st_map_vm, st_map_pm;
     bool privileged = false;
+    uint32_t mtu = 1024;
+    std::string mac, ipv4;
+    uint32_t poll_us = 2000;
+    bool trace_datapath = false;
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
     app.add_option("--memic-size", memic_size,
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
@@ -43,6 +95,16 @@ int main(int argc, char** argv) {
                    "(default ST = 0x80 + cpu)");
     app.add_flag("--privileged", privileged,
                  "this function is privileged: it may allocate SW ICM (mlx5dv_alloc_dm)");
+    app.add_option("--mtu", mtu, "port 1 active MTU in bytes: 256, 512, 1024, 2048 or 4096")
+        ->check(CLI::IsMember({256u, 512u, 1024u, 2048u, 4096u}));
+    app.add_option("--mac", mac, "port 1 MAC address (default: derived from the socket path)");
+    app.add_option("--ipv4", ipv4, "port 1 IPv4 address for the RoCE v2 GID (default: 10.73.x.y from the socket path)");
+    app.add_option("--poll-us", poll_us,
+                   "keep polling doorbells this long after the last work, in microseconds, "
+                   "before going idle (docs/datapath.md)")
+        ->check(CLI::Range(0u, 1000000u));
+    app.add_flag("--trace-datapath", trace_datapath,
+                 "also trace every WQE, CQE, NAK and dropped packet (slow; needs --trace)");
     CLI11_PARSE(app, argc, argv);
 
     if (memic_size % 4096 != 0) {
@@ -51,7 +113,7 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGPIPE, SIG_IGN);
 
-    hcasim::firmware::Tracer trace;
+    hcasim::Tracer trace;
     if (!trace.open(trace_path)) {
         fmt::print(stderr, "hcasim-device: cannot open trace file {}: {}\n", trace_path,
                    std::strerror(errno));
@@ -59,7 +121,21 @@ int main(int argc, char** argv) {
     }
     boost::asio::io_context io;
     try {
-        hcasim::device::Hca hca({memic_size, privileged}, trace);
+        hcasim::pcie::HcaConfig cfg;
+        cfg.memic_size = memic_size;
+        cfg.privileged = privileged;
+        cfg.port = hcasim::device::default_port_config(socket_path);
+        cfg.port.mtu = mtu;
+        cfg.trace_datapath = trace_datapath;
+        if (!mac.empty() && !hcasim::device::parse_mac(mac, cfg.port.mac)) {
+            fmt::print(stderr, "hcasim-device: --mac {}: not a MAC address\n", mac);
+            return 2;
+        }
+        if (!ipv4.empty() && !hcasim::device::parse_ipv4(ipv4, cfg.port.ipv4)) {
+            fmt::print(stderr, "hcasim-device: --ipv4 {}: not an IPv4 address\n", ipv4);
+            return 2;
+        }
+        hcasim::pcie::Hca hca(cfg, trace);
         for (const auto& f : faults) {
             if (auto err = hca.firmware().faults().add(f); !err.empty()) {
                 fmt::print(stderr, "hcasim-device: --fail-cmd {}: {}\n", f, err);
@@ -98,7 +174,7 @@ int main(int argc, char** argv) {
         });
         fmt::print(stderr, "hcasim-device: listening on {} (MEMIC {} bytes)\n", socket_path,
                    memic_size);
-        io.run();
+        run_loop(io, hca, std::chrono::microseconds(poll_us));
     } catch (const std::exception& e) {
         fmt::print(stderr, "hcasim-device: {}\n", e.what());
         return 1;

@@ -7,7 +7,7 @@
 // inconsistent message gets an error instead of a crash.
 #pragma once
 
-#include "pcie/unique_fd.h"
+#include "common/unique_fd.h"
 #include "pcie/vfio_user_protocol.h"
 
 #include <cstring>

@@ -29,7 +29,7 @@ std::span<const uint8_t> bytes_of(const auto& v) {
 }  // namespace
 
 VfioUserServer::VfioUserServer(boost::asio::io_context& io, HcaFunction& fn,
-                               firmware::Tracer& trace)
+                               Tracer& trace)
     : io_(io), fn_(fn), trace_(trace) {
     fn_.hca().dma().set_message_port(this);
 }

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "device/dma_space.h"
-#include "firmware/trace.h"
+#include "common/trace.h"
 #include "pcie/hca_function.h"
 #include "pcie/vfio_user_codec.h"
 
@@ -26,7 +26,7 @@ namespace hcasim::pcie {
 
 class VfioUserServer : public device::DmaMessagePort {
 public:
-    VfioUserServer(boost::asio::io_context& io, HcaFunction& fn, firmware::Tracer& trace);
+    VfioUserServer(boost::asio::io_context& io, HcaFunction& fn, Tracer& trace);
     ~VfioUserServer() override;
 
     // Binds and listens on `path` (an existing socket file is replaced).
@@ -74,7 +74,7 @@ private:
 
     boost::asio::io_context& io_;
     HcaFunction& fn_;
-    firmware::Tracer& trace_;
+    Tracer& trace_;
     std::string path_;
     std::optional<boost::asio::posix::stream_descriptor> listener_;
     std::optional<boost::asio::posix::stream_descriptor> client_;

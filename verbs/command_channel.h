@@ -9,7 +9,7 @@
 // reclaimed (a later open finds the channel of a dead pid and releases it).
 #pragma once
 
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 #include "verbs/transport.h"
 
 #include <cstdint>

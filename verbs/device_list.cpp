@@ -5,7 +5,7 @@
 // sockets may be given, separated by ':').  Devices are named hcasim0..N.
 #include "verbs/provider.h"
 
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

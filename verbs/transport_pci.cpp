@@ -6,7 +6,7 @@
 // pages in place (vm.compact_unevictable_allowed=0, docs/guest.md).
 #include "verbs/transport.h"
 
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -5,7 +5,7 @@
 // device returns with its region info.
 #include "verbs/transport.h"
 
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 #include "verbs/vfio_user_client.h"
 
 #include <sys/mman.h>

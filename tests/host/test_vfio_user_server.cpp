@@ -2,7 +2,7 @@
 // Protocol answers, reply sizes QEMU accepts, malformed messages, clients
 // that vanish, and DMA carried by DMA_READ/DMA_WRITE messages when a map
 // has no fd.  After every bad input the device must keep serving.
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 #include "pcie/vfio_user_codec.h"
 #include "tests/host/device_process.h"
 

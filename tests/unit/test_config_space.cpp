@@ -1,7 +1,7 @@
 // PCI config space of the HCA function: identity, BAR and ROM sizing,
 // the capability chain (PM -> MSI-X -> Express, TPH at 0x100), read-only
 // bits, clipping at the end of the 4 KiB space.
-#include "firmware/hcasim_abi.h"
+#include "abi/hcasim_abi.h"
 #include "pcie/config_space.h"
 #include "pcie/hca_function.h"
 

@@ -1,7 +1,7 @@
 // MEMIC operation windows (MODIFY_MEMIC + trapped BAR2 accesses): atomic
 // increment adds what is written, test-and-set returns the old value and
 // sets 1; windows of blocks without the op enabled do nothing.
-#include "device/hca.h"
+#include "pcie/hca.h"
 
 #include <doctest/doctest.h>
 
@@ -13,8 +13,8 @@ using namespace hcasim;
 namespace {
 
 struct HcaFixture {
-    firmware::Tracer trace;
-    device::Hca hca{{65536, false}, trace};
+    Tracer trace;
+    pcie::Hca hca{{65536, false}, trace};
 
     template <class In, class Out>
     uint8_t run(const In& in, Out& out, uint32_t ch = 0) {
@@ -60,10 +60,13 @@ struct HcaFixture {
 
 }  // namespace
 
-TEST_CASE("op windows sit after the pool; BAR2 is a power of two") {
+TEST_CASE("op windows sit after the pool, the UAR area after them; BAR2 is a power of two") {
     HcaFixture f;
     CHECK(f.hca.memic_mmap_size() == 65536);
-    CHECK(f.hca.memic_bar_size() == 262144);
+    CHECK(f.hca.uar_offset() == 3 * 65536);  // pool + two op windows
+    CHECK(f.hca.uar_size() == (HCASIM_NUM_UARS + 1) * 4096);
+    // 192 KiB + 513 pages = 2244 KiB -> 4 MiB
+    CHECK(f.hca.memic_bar_size() == 4 * 1024 * 1024);
 }
 
 TEST_CASE("atomic increment: each write adds") {

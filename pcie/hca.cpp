@@ -1,23 +1,27 @@
 // HCA core (see hca.h).
-#include "device/hca.h"
+#include "pcie/hca.h"
 
 #include "firmware/command_queue.h"
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
-namespace hcasim::device {
+namespace hcasim::pcie {
 
 namespace {
 
 uint64_t pool_span_for(uint64_t memic) { return (memic + 4095) & ~uint64_t{4095}; }
 
-// BAR2: the pool, then one trapped window per MEMIC op.
+// BAR2: the pool, then one trapped window per MEMIC op, then the UAR area
+// (status page + UAR pages).
+uint64_t uar_offset_for(uint64_t memic) { return pool_span_for(memic) * (1 + HCASIM_MEMIC_NUM_OPS); }
 uint64_t bar_size_for(uint64_t memic) {
-    return std::bit_ceil(std::max<uint64_t>(pool_span_for(memic) * (1 + HCASIM_MEMIC_NUM_OPS), 4096));
+    return std::bit_ceil(uar_offset_for(memic) + uint64_t{HCASIM_NUM_UARS + 1} * HCASIM_UAR_PAGE_SIZE);
 }
 
 firmware::HcaCaps caps_for(const HcaConfig& cfg) {
@@ -27,14 +31,17 @@ firmware::HcaCaps caps_for(const HcaConfig& cfg) {
     caps.privileged = cfg.privileged;
     caps.memic_op_offset = pool_span_for(cfg.memic_size);
     caps.memic_op_stride = pool_span_for(cfg.memic_size);
+    caps.uar_bar_offset = uar_offset_for(cfg.memic_size);
+    caps.node_guid = device::node_guid_from_mac(cfg.port.mac);
     return caps;
 }
 
 }  // namespace
 
-Hca::Hca(const HcaConfig& cfg, firmware::Tracer& trace)
+Hca::Hca(const HcaConfig& cfg, Tracer& trace)
     : trace_(trace),
       pool_span_(pool_span_for(cfg.memic_size)),
+      uar_offset_(uar_offset_for(cfg.memic_size)),
       memic_bar_size_(bar_size_for(cfg.memic_size)),
       memic_fd_(::memfd_create("hcasim-memic", MFD_CLOEXEC)),
       fw_(caps_for(cfg), nullptr, trace) {
@@ -47,6 +54,22 @@ Hca::Hca(const HcaConfig& cfg, firmware::Tracer& trace)
     memic_ = static_cast<uint8_t*>(p);
     fw_.state().memic_base = memic_;
     fw_.state().dma = &dma_;
+    device::EngineHost host;
+    host.dma = &dma_;
+    host.uar_area = memic_ + uar_offset_;
+    host.raise_irq = [this](unsigned v) {
+        if (irq_ && v < HCASIM_MSIX_VECTORS) irq_(v);
+    };
+    host.now_ns = [] {
+        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now().time_since_epoch())
+                                         .count());
+    };
+    fw_.state().attach_engine(std::move(host));
+    loopback_ = std::make_unique<device::LoopbackPort>(engine());
+    engine().set_port(cfg.port, loopback_.get());
+    engine().set_trace_datapath(cfg.trace_datapath);
+    set_polling(false);
 }
 
 Hca::~Hca() {
@@ -72,6 +95,7 @@ uint32_t Hca::read_reg(uint32_t off) {
     case HCASIM_REG_HEALTH: return HCASIM_HEALTH_OK;
     case HCASIM_REG_HEALTH_SYND: return 0;
     case HCASIM_REG_READY: return 1;
+    case HCASIM_REG_WAKE: return polling_ ? 1 : 0;
     default: return 0;
     }
 }
@@ -81,6 +105,10 @@ void Hca::write_reg(uint32_t off, uint32_t value) {
         off < HCASIM_CHANNEL_BASE + HCASIM_NUM_CHANNELS * HCASIM_CHANNEL_STRIDE) {
         const uint32_t rel = off - HCASIM_CHANNEL_BASE;
         write_channel(rel / HCASIM_CHANNEL_STRIDE, rel % HCASIM_CHANNEL_STRIDE, value);
+        return;
+    }
+    if (off == HCASIM_REG_WAKE) {
+        wake(value);
         return;
     }
     trace_.event("bar0_write_ignored", "offset={:#x} value={:#x}", off, value);
@@ -103,20 +131,23 @@ void Hca::write_channel(uint32_t ch, uint32_t reg, uint32_t value) {
     switch (reg) {
     case HCASIM_CH_CMDQ_ADDR_LO:
         c.cmdq_addr = (c.cmdq_addr & ~uint64_t{0xffffffff}) | (value & ~0xfffu);
+        c.cmd_ci = 0;
         break;
     case HCASIM_CH_CMDQ_ADDR_HI:
         c.cmdq_addr = (c.cmdq_addr & 0xffffffffu) | (uint64_t{value} << 32);
         break;
-    case HCASIM_CH_DOORBELL: ring_doorbell(ch, value); break;
+    case HCASIM_CH_DOORBELL: ring_legacy_doorbell(ch, value); break;
     case HCASIM_CH_OWNER:
         if (value == 0) {
             if (c.owner != 0) {
                 trace_.event("channel_release", "ch={} owner={:#x}", ch, c.owner);
                 fw_.release_channel(ch);
+                engine().close_uar(HCASIM_CHANNEL_UAR(ch));
             }
             c = Channel{};
         } else if (c.owner == 0) {
             c.owner = value;
+            engine().open_uar(HCASIM_CHANNEL_UAR(ch), ch);
             trace_.event("channel_claim", "ch={} owner={:#x}", ch, value);
         }
         break;
@@ -125,15 +156,41 @@ void Hca::write_channel(uint32_t ch, uint32_t reg, uint32_t value) {
     }
 }
 
-void Hca::ring_doorbell(uint32_t ch, uint32_t index) {
+// Runs the command entries [ci, cmd_pi) of a channel (cmd_pi from its UAR).
+bool Hca::run_commands(uint32_t ch) {
+    Channel& c = channels_[ch];
+    if (c.owner == 0 || c.cmdq_addr == 0) return false;
+    auto* uar = reinterpret_cast<hcasim_uar*>(memic_ + uar_offset_ +
+                                              uint64_t{HCASIM_CHANNEL_UAR(ch)} * HCASIM_UAR_PAGE_SIZE);
+    const uint32_t pi = __atomic_load_n(&uar->cmd_pi, __ATOMIC_ACQUIRE);
+    if (pi == c.cmd_ci) return false;
+    if (bus_master_ && !bus_master_()) {
+        trace_.event("doorbell_ignored", "ch={} reason=bus mastering disabled", ch);
+        c.cmd_ci = pi;
+        return false;
+    }
+    if (pi - c.cmd_ci > HCASIM_CMDQ_ENTRIES) {
+        trace_.event("doorbell_beyond_ring", "ch={} cmd_pi={} ci={}", ch, pi, c.cmd_ci);
+        c.cmd_ci = pi;  // a doorbell beyond the ring: skip, keep serving
+        return false;
+    }
+    for (; c.cmd_ci != pi; ++c.cmd_ci) {
+        if (firmware::run_cmdq_entry(dma_, fw_, ch, c.cmdq_addr, c.cmd_ci % HCASIM_CMDQ_ENTRIES)) {
+            ++c.completed;
+            if (irq_ && c.msix_vector < HCASIM_MSIX_VECTORS) irq_(c.msix_vector);
+        }
+        if (channels_[ch].owner == 0) break;  // the command released the channel
+    }
+    return true;
+}
+
+// ABI 1's trapped doorbell: run entry `index` now (drivers that do not
+// publish cmd_pi in the channel's UAR).
+void Hca::ring_legacy_doorbell(uint32_t ch, uint32_t index) {
     auto run = [this, ch, index] {
         Channel& c = channels_[ch];
-        if (c.owner == 0 || c.cmdq_addr == 0) {
-            trace_.event("doorbell_ignored", "ch={} reason=channel not set up", ch);
-            return;
-        }
-        if (bus_master_ && !bus_master_()) {
-            trace_.event("doorbell_ignored", "ch={} reason=bus mastering disabled", ch);
+        if (c.owner == 0 || c.cmdq_addr == 0 || (bus_master_ && !bus_master_())) {
+            trace_.event("doorbell_ignored", "ch={} reason=channel not set up or bus mastering off", ch);
             return;
         }
         if (firmware::run_cmdq_entry(dma_, fw_, ch, c.cmdq_addr, index)) {
@@ -145,8 +202,45 @@ void Hca::ring_doorbell(uint32_t ch, uint32_t index) {
     else run();
 }
 
+bool Hca::poll() {
+    bool work = false;
+    for (uint32_t ch = 0; ch < HCASIM_NUM_CHANNELS; ++ch)
+        if (channels_[ch].owner) work |= run_commands(ch);
+    if (!bus_master_ || bus_master_()) work |= engine().poll();
+    return work;
+}
+
+void Hca::set_polling(bool on) {
+    polling_ = on;
+    auto* st = engine().status_page();
+    __atomic_store_n(&st->device_state, on ? HCASIM_DEVSTATE_POLLING : HCASIM_DEVSTATE_IDLE,
+                     __ATOMIC_SEQ_CST);
+    if (on) __atomic_add_fetch(&st->wakeups, 1, __ATOMIC_RELAXED);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+// The trapped WAKE register: a driver saw the device IDLE after ringing a
+// doorbell on `uar`.  The kick runs from the event loop, after the MMIO
+// write has been answered.
+void Hca::wake(uint32_t uar) {
+    auto run = [this, uar] {
+        if (!polling_) set_polling(true);
+        if (uar >= HCASIM_CHANNEL_UAR(0) && uar < HCASIM_CHANNEL_UAR(HCASIM_NUM_CHANNELS))
+            run_commands(uar - HCASIM_CHANNEL_UAR(0));
+        engine().kick(uar);
+    };
+    if (post_) post_(run);
+    else run();
+}
+
 int Hca::memic_op_access(uint64_t bar_off, std::span<uint8_t> data, bool write) {
     const size_t n = data.size();
+    if (bar_off >= uar_offset_) {  // UAR area through a trapped access (host-direct)
+        if (bar_off + n > uar_offset_ + uar_size()) return EINVAL;
+        if (write) std::memcpy(memic_ + bar_off, data.data(), n);
+        else std::memcpy(data.data(), memic_ + bar_off, n);
+        return 0;
+    }
     if ((n != 4 && n != 8) || (bar_off % n) || pool_span_ == 0 || bar_off < pool_span_) return EINVAL;
     const uint64_t op = (bar_off - pool_span_) / pool_span_;
     const uint64_t rel = (bar_off - pool_span_) % pool_span_;
@@ -184,6 +278,7 @@ void Hca::reset() {
     channels_.fill(Channel{});
     fw_.reset();
     std::memset(memic_, 0, memic_bar_size_);
+    set_polling(polling_);
 }
 
-}  // namespace hcasim::device
+}  // namespace hcasim::pcie

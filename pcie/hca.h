@@ -8,20 +8,24 @@
 #pragma once
 
 #include "device/dma_space.h"
+#include "device/engine.h"
+#include "device/loopback_port.h"
 #include "firmware/firmware.h"
-#include "firmware/trace.h"
-#include "pcie/unique_fd.h"
+#include "common/trace.h"
+#include "common/unique_fd.h"
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <span>
 
-namespace hcasim::device {
+namespace hcasim::pcie {
 
 struct HcaConfig {
     uint64_t memic_size = 256 * 1024;  // bytes, multiple of 4096
     bool privileged = false;           // may allocate SW ICM
+    device::PortConfig port;           // MTU, MAC, IPv4
+    bool trace_datapath = false;       // trace every WQE, CQE and NAK
 };
 
 class Hca {
@@ -31,7 +35,7 @@ public:
     using BusMaster = std::function<bool()>;
 
     // Throws std::runtime_error if the MEMIC memfd cannot be created.
-    Hca(const HcaConfig& cfg, firmware::Tracer& trace);
+    Hca(const HcaConfig& cfg, Tracer& trace);
     ~Hca();
     Hca(const Hca&) = delete;
     Hca& operator=(const Hca&) = delete;
@@ -45,17 +49,30 @@ public:
     uint32_t read_reg(uint32_t offset);
     void write_reg(uint32_t offset, uint32_t value);
 
+    // Polls the doorbells (command queues and data-path UARs) and runs the
+    // engine.  Returns true if there was work.  The caller keeps polling
+    // while work flows and calls set_polling(false) before it sleeps.
+    bool poll();
+    // Tells drivers (status page) whether the device is polling; a driver
+    // that sees IDLE writes the trapped WAKE register after a doorbell.
+    void set_polling(bool on);
+    bool polling() const { return polling_; }
+    device::RdmaEngine& engine() { return *fw_.state().engine; }
+
     // BAR2: MEMIC window backed by a memfd.
     int memic_fd() const { return memic_fd_.get(); }
     uint64_t memic_bar_size() const { return memic_bar_size_; }
     // The mmap-able part of BAR2 (the pool); the op windows after it trap.
     uint64_t memic_mmap_size() const { return pool_span_; }
+    // The UAR area of BAR2 (status page + UAR pages), mmap-able.
+    uint64_t uar_offset() const { return uar_offset_; }
+    uint64_t uar_size() const { return uint64_t{HCASIM_NUM_UARS + 1} * HCASIM_UAR_PAGE_SIZE; }
     // A trapped access to a MEMIC op window (BAR2 offset >= the pool):
     // 4/8-byte, naturally aligned.  Returns 0, or EINVAL for a bad size.
     int memic_op_access(uint64_t bar_offset, std::span<uint8_t> data, bool write);
     uint8_t* memic() { return memic_; }
 
-    DmaSpace& dma() { return dma_; }
+    device::DmaSpace& dma() { return dma_; }
     firmware::Firmware& firmware() { return fw_; }
 
     // Device reset (vfio-user DEVICE_RESET / FLR): channels released,
@@ -68,22 +85,28 @@ private:
         uint32_t owner = 0;
         uint32_t completed = 0;
         uint32_t msix_vector = 0xffffffffu;
+        uint32_t cmd_ci = 0;  // command entries run
     };
     void write_channel(uint32_t ch, uint32_t reg, uint32_t value);
     uint32_t read_channel(uint32_t ch, uint32_t reg) const;
-    void ring_doorbell(uint32_t ch, uint32_t index);
+    void wake(uint32_t uar);
+    void ring_legacy_doorbell(uint32_t ch, uint32_t index);
+    bool run_commands(uint32_t ch);
 
-    firmware::Tracer& trace_;
+    Tracer& trace_;
     uint64_t pool_span_;
+    uint64_t uar_offset_;
     uint64_t memic_bar_size_;
     UniqueFd memic_fd_;
     uint8_t* memic_ = nullptr;
-    DmaSpace dma_;
+    device::DmaSpace dma_;
     firmware::Firmware fw_;
     std::array<Channel, HCASIM_NUM_CHANNELS> channels_{};
     Post post_;
     Irq irq_;
     BusMaster bus_master_;
+    std::unique_ptr<device::LoopbackPort> loopback_;
+    bool polling_ = false;
 };
 
-}  // namespace hcasim::device
+}  // namespace hcasim::pcie

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace hcasim::firmware {
+namespace hcasim {
 
 class Tracer {
 public:
@@ -39,4 +39,4 @@ private:
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-}  // namespace hcasim::firmware
+}  // namespace hcasim

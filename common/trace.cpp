@@ -1,7 +1,7 @@
 // Trace output (see trace.h).
-#include "firmware/trace.h"
+#include "common/trace.h"
 
-namespace hcasim::firmware {
+namespace hcasim {
 
 Tracer::~Tracer() {
     if (owned_ && out_) std::fclose(out_);
@@ -26,4 +26,4 @@ void Tracer::emit(std::string_view name, const std::string& fields) {
     std::fflush(out_);
 }
 
-}  // namespace hcasim::firmware
+}  // namespace hcasim

@@ -1,0 +1,479 @@
+// RDMA engine: objects, doorbells, scheduling, timers, CQE and EQE
+// delivery (see engine.h).  The roles are in requester.cpp,
+// responder.cpp and completer.cpp.
+#include "device/engine.h"
+#include "device/opcodes.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+namespace hcasim::device {
+
+const char* wc_status_name(uint8_t s) {
+    static constexpr const char* kNames[] = {
+        "SUCCESS", "LOC_LEN_ERR", "LOC_QP_OP_ERR", "LOC_EEC_OP_ERR", "LOC_PROT_ERR",
+        "WR_FLUSH_ERR", "MW_BIND_ERR", "BAD_RESP_ERR", "LOC_ACCESS_ERR", "REM_INV_REQ_ERR",
+        "REM_ACCESS_ERR", "REM_OP_ERR", "RETRY_EXC_ERR", "RNR_RETRY_EXC_ERR", "LOC_RDD_VIOL_ERR",
+        "REM_INV_RD_REQ_ERR", "REM_ABORT_ERR", "INV_EECN_ERR", "INV_EEC_STATE_ERR", "FATAL_ERR",
+        "RESP_TIMEOUT_ERR", "GENERAL_ERR"};
+    return s < std::size(kNames) ? kNames[s] : "?";
+}
+
+RdmaEngine::RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace)
+    : eqs(limits.max_eq),
+      cqs(limits.max_cq),
+      qps(limits.max_qp),
+      srqs(limits.max_srq),
+      host_(std::move(host)),
+      mr_(std::move(mr)),
+      limits_(limits),
+      trace_(trace),
+      uars_(HCASIM_NUM_UARS + 1) {
+    set_port(port_, nullptr);
+}
+
+RdmaEngine::~RdmaEngine() = default;
+
+// ---- port ----------------------------------------------------------------
+
+void RdmaEngine::set_port(const PortConfig& cfg, PortBackend* backend) {
+    port_ = cfg;
+    backend_ = backend;
+    gids_[0] = link_local_gid(cfg.mac);
+    gids_[1] = ipv4_mapped_gid(cfg.ipv4);
+    if (auto* st = status_page()) st->port_state = port_active() ? 4 /*ACTIVE*/ : 1 /*DOWN*/;
+}
+
+bool RdmaEngine::is_local_gid(const Gid& g) const { return g == gids_[0] || g == gids_[1]; }
+
+void RdmaEngine::emit(Packet& p) {
+    ++stats_.packets;
+    if (!backend_ || !backend_->link_up()) {
+        ++stats_.rx_dropped;
+        return;
+    }
+    backend_->send(p);
+}
+
+void RdmaEngine::receive(Packet& p) { rx_.push_back(std::move(p)); }
+
+void RdmaEngine::drain_rx() {
+    if (in_rx_) return;
+    in_rx_ = true;
+    while (!rx_.empty()) {
+        Packet p = std::move(rx_.front());
+        rx_.pop_front();
+        const OpInfo& op = op_info(p.opcode);
+        Qp* qp = qps.find(p.dest_qp);
+        if (!op.name || !qp) {
+            ++stats_.rx_dropped;
+            if (trace_dp_)
+                trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason={}", p.dest_qp,
+                             p.opcode, p.psn, op.name ? "unknown QPN" : "unknown opcode");
+            continue;
+        }
+        if (op.flags & kRequest) respond(*qp, p.dest_qp, p);
+        else complete(*qp, p.dest_qp, p);
+    }
+    in_rx_ = false;
+}
+
+// ---- UARs and doorbells ----------------------------------------------------
+
+RdmaEngine::UarState* RdmaEngine::uar(uint32_t index) {
+    return index >= 1 && index < uars_.size() && uars_[index].in_use ? &uars_[index] : nullptr;
+}
+
+void RdmaEngine::open_uar(uint32_t index, uint32_t owner) {
+    if (index < 1 || index >= uars_.size()) return;
+    UarState& u = uars_[index];
+    if (u.in_use) return;
+    u = UarState{};
+    u.in_use = true;
+    u.owner = owner;
+    auto* page = reinterpret_cast<hcasim_uar*>(host_.uar_area + index * HCASIM_UAR_PAGE_SIZE);
+    std::memset(page, 0, HCASIM_UAR_PAGE_SIZE);
+    active_uars_.push_back(index);
+}
+
+void RdmaEngine::close_uar(uint32_t index) {
+    if (!uar(index)) return;
+    uars_[index] = UarState{};
+    std::erase(active_uars_, index);
+}
+
+std::optional<uint32_t> RdmaEngine::alloc_uar(uint32_t owner) {
+    for (uint32_t i = HCASIM_CHANNEL_UAR(HCASIM_NUM_CHANNELS); i < uars_.size(); ++i) {
+        if (uars_[i].in_use) continue;
+        open_uar(i, owner);
+        return i;
+    }
+    return std::nullopt;
+}
+
+void RdmaEngine::detach(std::vector<uint32_t>& list, uint32_t handle) { std::erase(list, handle); }
+
+void RdmaEngine::attach_cq(uint32_t cqn) {
+    if (Cq* cq = cqs.find(cqn))
+        if (UarState* u = uar(cq->uar)) u->cqs.push_back(cqn);
+}
+void RdmaEngine::attach_qp(uint32_t qpn) {
+    if (Qp* qp = qps.find(qpn))
+        if (UarState* u = uar(qp->uar)) u->qps.push_back(qpn);
+}
+void RdmaEngine::attach_srq(uint32_t srqn) {
+    if (Srq* s = srqs.find(srqn))
+        if (UarState* u = uar(s->uar)) u->srqs.push_back(srqn);
+}
+
+void RdmaEngine::kick(uint32_t index) {
+    if (UarState* u = uar(index)) {
+        ++stats_.doorbells;
+        scan_uar(index, *u);
+    }
+}
+
+void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
+    for (uint32_t qpn : u.qps) {
+        Qp* qp = qps.find(qpn);
+        if (!qp || qp->state == qps::kReset) continue;
+        uint32_t sq_pi = 0;
+        if (qp->buf.dbrec_read(*host_.dma, 1, sq_pi) != 0) continue;
+        if (sq_pi != qp->sq_pi_seen) {
+            qp->sq_pi_seen = sq_pi;
+            if (qp->state == qps::kErr) {
+                flush(qpn, *qp);  // WQEs posted in ERR complete flushed
+            } else {
+                schedule(qpn, *qp);
+            }
+        } else if (qp->state == qps::kErr) {
+            uint32_t rq_pi = 0;
+            if (qp->srqn == 0 && qp->buf.dbrec_read(*host_.dma, 0, rq_pi) == 0 && rq_pi != qp->rq_ci)
+                flush(qpn, *qp);
+        }
+    }
+    for (uint32_t cqn : u.cqs)
+        if (Cq* cq = cqs.find(cqn)) check_cq_arm(cqn, *cq);
+}
+
+bool RdmaEngine::poll() {
+    bool work = false;
+    for (size_t i = 0; i < active_uars_.size(); ++i) {
+        const uint32_t index = active_uars_[i];
+        auto* page = reinterpret_cast<hcasim_uar*>(host_.uar_area + index * HCASIM_UAR_PAGE_SIZE);
+        const uint32_t kick = __atomic_load_n(&page->kick, __ATOMIC_ACQUIRE);
+        UarState& u = uars_[index];
+        if (kick != u.last_kick) {
+            u.last_kick = kick;
+            ++stats_.doorbells;
+            scan_uar(index, u);
+            work = true;
+        }
+    }
+    // Requester work, round-robin with a per-QP budget so one QP cannot
+    // starve the others.
+    for (size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+        const uint32_t qpn = ready_.front();
+        ready_.pop_front();
+        Qp* qp = qps.find(qpn);
+        if (!qp) continue;
+        qp->scheduled = false;
+        if (run_requester(qpn, *qp, 64)) work = true;
+        drain_rx();
+        if (Qp* again = qps.find(qpn); again && !again->scheduled && current_send(*again))
+            schedule(qpn, *again);
+    }
+    if (!rx_.empty()) {
+        drain_rx();
+        work = true;
+    }
+    fire_timers();
+    return work;
+}
+
+uint64_t RdmaEngine::next_deadline() const {
+    uint64_t best = 0;
+    const_cast<ObjectTable<Qp>&>(qps).for_each([&](uint32_t, Qp& qp) {
+        for (uint64_t d : {qp.ack_deadline, qp.rnr_deadline})
+            if (d && (!best || d < best)) best = d;
+    });
+    return best;
+}
+
+void RdmaEngine::fire_timers() {
+    const uint64_t now = host_.now_ns();
+    std::vector<uint32_t> ack, rnr;
+    qps.for_each([&](uint32_t qpn, Qp& qp) {
+        if (qp.ack_deadline && qp.ack_deadline <= now) ack.push_back(qpn);
+        if (qp.rnr_deadline && qp.rnr_deadline <= now) rnr.push_back(qpn);
+    });
+    for (uint32_t qpn : ack)
+        if (Qp* qp = qps.find(qpn)) on_ack_timeout(qpn, *qp);
+    for (uint32_t qpn : rnr)
+        if (Qp* qp = qps.find(qpn)) {
+            qp->rnr_deadline = 0;
+            schedule(qpn, *qp);
+        }
+}
+
+// ---- CQs and EQs -------------------------------------------------------------
+
+void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint32_t obj) {
+    Eq* eq = eqs.find(eqn);
+    if (!eq) return;
+    uint32_t ci = 0;
+    const uint32_t n = 1u << eq->log_size;
+    if (eq->ring.dbrec_read(*host_.dma, 0, ci) != 0 || eq->pi - ci >= n) {
+        ++eq->dropped;
+        trace_.event("eq_overflow", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
+        return;
+    }
+    hcasim_eqe e{};
+    e.type = type;
+    e.ibv_event = ibv_event;
+    e.obj = obj;
+    e.seq = eq->pi;
+    e.owner = static_cast<uint8_t>(((eq->pi / n) & 1) ^ 1);
+    if (eq->ring.write_owned_entry(*host_.dma, uint64_t{eq->pi % n} * sizeof(e), &e, sizeof(e)) != 0) {
+        ++eq->dropped;
+        return;
+    }
+    ++eq->pi;
+    ++stats_.events;
+    if (auto* st = status_page()) {
+        const uint32_t slot = (eqn >> 8) - 1;
+        if (slot < HCASIM_MAX_EQS) __atomic_add_fetch(&st->eq_seq[slot], 1, __ATOMIC_RELEASE);
+    }
+    trace_.event("eqe", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
+    if (host_.raise_irq) host_.raise_irq(eq->msix_vector);
+}
+
+void RdmaEngine::check_cq_arm(uint32_t cqn, Cq& cq) {
+    if (cq.eqn == 0xffffffffu || cq.overflowed) return;
+    uint32_t arm = 0, ci = 0;
+    if (cq.ring.dbrec_read(*host_.dma, 1, arm) != 0 || cq.ring.dbrec_read(*host_.dma, 0, ci) != 0)
+        return;
+    const uint32_t sn = arm >> 2, cmd = arm & 3;
+    if (cmd != HCASIM_CQ_ARM_NEXT || (cq.fired_any && sn == cq.fired_arm_sn)) return;
+    // mlx5: arming a CQ that already holds unpolled CQEs raises the event
+    // at once, so "poll, arm, poll" never loses a wakeup.
+    if (cq.pi != ci) {
+        cq.fired_arm_sn = sn;
+        cq.fired_any = true;
+        post_event(cq.eqn, HCASIM_EVENT_COMPLETION, 0, cqn);
+    }
+}
+
+void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
+    Cq* cq = cqs.find(cqn);
+    if (!cq) return;
+    if (cq->overflowed) {
+        ++cq->dropped;
+        return;
+    }
+    const uint32_t n = cq->entries();
+    uint32_t ci = 0;
+    if (cq->ring.dbrec_read(*host_.dma, 0, ci) != 0 || cq->pi - ci >= n) {
+        // IBTA 11.6.2: CQ overrun is a CQ error; the CQE is lost.
+        cq->overflowed = true;
+        ++cq->dropped;
+        ++stats_.cq_overflows;
+        trace_.event("cq_overflow", "cqn={:#x} pi={} ci={} entries={}", cqn, cq->pi, ci, n);
+        if (cq->async_eqn != 0xffffffffu)
+            post_event(cq->async_eqn, HCASIM_EVENT_ASYNC, ev::kCqErr, cqn);
+        return;
+    }
+    cqe.owner = static_cast<uint8_t>(((cq->pi / n) & 1) ^ 1);
+    if (cq->ring.write_owned_entry(*host_.dma, uint64_t{cq->pi % n} * HCASIM_CQE_SIZE, &cqe,
+                                   sizeof(cqe)) != 0) {
+        ++cq->dropped;
+        trace_.event("cq_dma_fault", "cqn={:#x} pi={}", cqn, cq->pi);
+        return;
+    }
+    ++cq->pi;
+    ++stats_.cqes;
+    if (trace_dp_)
+        trace_.event("cqe", "cqn={:#x} qpn={:#x} wr_id={:#x} opcode={} status={}({}) byte_len={} wqe={} vendor_err={:#x}",
+                     cqn, cqe.qpn, cqe.wr_id, cqe.opcode, wc_status_name(cqe.status), cqe.status,
+                     cqe.byte_len, cqe.wqe_counter, cqe.vendor_err);
+    if (cq->eqn == 0xffffffffu) return;
+    uint32_t arm = 0;
+    if (cq->ring.dbrec_read(*host_.dma, 1, arm) != 0) return;
+    const uint32_t sn = arm >> 2, cmd = arm & 3;
+    const bool armed = cmd != HCASIM_CQ_ARM_NONE && !(cq->fired_any && sn == cq->fired_arm_sn);
+    const bool matches = cmd == HCASIM_CQ_ARM_NEXT || (cqe.flags & HCASIM_CQE_SOLICITED) ||
+                         cqe.status != wc::kSuccess;
+    if (armed && matches) {
+        cq->fired_arm_sn = sn;
+        cq->fired_any = true;
+        post_event(cq->eqn, HCASIM_EVENT_COMPLETION, 0, cqn);
+    }
+}
+
+int RdmaEngine::resize_cq(uint32_t cqn, uint32_t log_size, QueueRing ring) {
+    Cq* cq = cqs.find(cqn);
+    if (!cq) return -2;
+    uint32_t ci = 0;
+    if (cq->ring.dbrec_read(*host_.dma, 0, ci) != 0) return -2;
+    const uint32_t unpolled = cq->pi - ci;
+    const uint32_t n_new = 1u << log_size;
+    if (unpolled > n_new) return -1;
+    const uint32_t n_old = cq->entries();
+    for (uint32_t i = 0; i < unpolled; ++i) {
+        hcasim_cqe c{};
+        if (cq->ring.read(*host_.dma, uint64_t{(ci + i) % n_old} * HCASIM_CQE_SIZE, &c, sizeof(c)))
+            return -2;
+        c.owner = static_cast<uint8_t>(((i / n_new) & 1) ^ 1);
+        if (ring.write_owned_entry(*host_.dma, uint64_t{i} * HCASIM_CQE_SIZE, &c, sizeof(c)))
+            return -2;
+    }
+    cq->ring = std::move(ring);
+    cq->log_size = log_size;
+    cq->pi = unpolled;
+    cq->ring.dbrec_write(*host_.dma, 0, 0);
+    return static_cast<int>(unpolled);
+}
+
+// ---- QPs ---------------------------------------------------------------------
+
+void RdmaEngine::schedule(uint32_t qpn, Qp& qp) {
+    if (qp.scheduled) return;
+    qp.scheduled = true;
+    ready_.push_back(qpn);
+}
+
+void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a) {
+    Qp* qp = qps.find(qpn);
+    if (!qp) return;
+    hcasim_qp_attr& t = qp->attr;
+    if (mask & qpa::kAccessFlags) t.qp_access_flags = a.qp_access_flags;
+    if (mask & qpa::kPkeyIndex) t.pkey_index = a.pkey_index;
+    if (mask & qpa::kPort) t.port_num = a.port_num;
+    if (mask & qpa::kQkey) t.qkey = a.qkey;
+    if (mask & qpa::kAv) t.ah = a.ah;
+    if (mask & qpa::kPathMtu) {
+        t.path_mtu = a.path_mtu;
+        qp->mtu = std::min(mtu_bytes(a.path_mtu), port_.mtu);
+    }
+    if (mask & qpa::kTimeout) t.timeout = a.timeout;
+    if (mask & qpa::kRetryCnt) {
+        t.retry_cnt = a.retry_cnt;
+        qp->retry_left = a.retry_cnt;
+    }
+    if (mask & qpa::kRnrRetry) {
+        t.rnr_retry = a.rnr_retry;
+        qp->rnr_left = a.rnr_retry;
+    }
+    if (mask & qpa::kRqPsn) {
+        t.rq_psn = a.rq_psn & 0xffffff;
+        qp->epsn = t.rq_psn;
+    }
+    if (mask & qpa::kMaxQpRdAtomic) t.max_rd_atomic = a.max_rd_atomic;
+    if (mask & qpa::kMinRnrTimer) t.min_rnr_timer = a.min_rnr_timer;
+    if (mask & qpa::kSqPsn) {
+        t.sq_psn = a.sq_psn & 0xffffff;
+        qp->next_psn = t.sq_psn;
+    }
+    if (mask & qpa::kMaxDestRdAtomic) t.max_dest_rd_atomic = a.max_dest_rd_atomic;
+    if (mask & qpa::kDestQpn) t.dest_qp_num = a.dest_qp_num & 0xffffff;
+    if (mask & qpa::kEnSqdAsyncNotify) t.en_sqd_async_notify = a.en_sqd_async_notify;
+    if (mask & qpa::kRateLimit) t.rate_limit = a.rate_limit;
+    if (!(mask & qpa::kState)) return;
+
+    const uint32_t from = qp->state;
+    const uint32_t to = a.qp_state;
+    qp->state = to;
+    t.qp_state = to;
+    if (to == qps::kReset) {
+        // A barrier: forget everything in flight; no CQE after this.
+        Qp fresh;
+        fresh.type = qp->type;
+        fresh.pdn = qp->pdn;
+        fresh.send_cqn = qp->send_cqn;
+        fresh.recv_cqn = qp->recv_cqn;
+        fresh.srqn = qp->srqn;
+        fresh.uar = qp->uar;
+        fresh.async_eqn = qp->async_eqn;
+        fresh.log_sq_size = qp->log_sq_size;
+        fresh.log_sq_stride = qp->log_sq_stride;
+        fresh.log_rq_size = qp->log_rq_size;
+        fresh.log_rq_stride = qp->log_rq_stride;
+        fresh.sq_offset = qp->sq_offset;
+        fresh.max_send_sge = qp->max_send_sge;
+        fresh.max_recv_sge = qp->max_recv_sge;
+        fresh.max_inline = qp->max_inline;
+        fresh.sq_sig_all = qp->sq_sig_all;
+        fresh.buf = std::move(qp->buf);
+        *qp = std::move(fresh);
+        qp->buf.dbrec_write(*host_.dma, 0, 0);
+        qp->buf.dbrec_write(*host_.dma, 1, 0);
+    } else if (to == qps::kErr && from != qps::kErr) {
+        flush(qpn, *qp);
+    } else if ((to == qps::kRts || to == qps::kSqd) && from != to) {
+        schedule(qpn, *qp);
+    }
+    trace_.event("qp_state", "qpn={:#x} {}->{}", qpn, from, to);
+}
+
+void RdmaEngine::destroy_qp(uint32_t qpn) {
+    Qp* qp = qps.find(qpn);
+    if (!qp) return;
+    if (UarState* u = uar(qp->uar)) detach(u->qps, qpn);
+    cqs.put(qp->send_cqn);
+    cqs.put(qp->recv_cqn);
+    if (qp->srqn) srqs.put(qp->srqn);
+    if (qp->async_eqn != 0xffffffffu) eqs.put(qp->async_eqn);
+    std::erase(ready_, qpn);
+    qps.erase(qpn);
+}
+
+void RdmaEngine::destroy_cq(uint32_t cqn) {
+    Cq* cq = cqs.find(cqn);
+    if (!cq) return;
+    if (UarState* u = uar(cq->uar)) detach(u->cqs, cqn);
+    if (cq->eqn != 0xffffffffu) eqs.put(cq->eqn);
+    if (cq->async_eqn != 0xffffffffu) eqs.put(cq->async_eqn);
+    cqs.erase(cqn);
+}
+
+void RdmaEngine::destroy_srq(uint32_t srqn) {
+    Srq* s = srqs.find(srqn);
+    if (!s) return;
+    if (UarState* u = uar(s->uar)) detach(u->srqs, srqn);
+    if (s->async_eqn != 0xffffffffu) eqs.put(s->async_eqn);
+    srqs.erase(srqn);
+}
+
+void RdmaEngine::destroy_eq(uint32_t eqn) { eqs.erase(eqn); }
+
+void RdmaEngine::release_owner(uint32_t owner) {
+    // Dependents first: QPs hold CQs, SRQs and EQs; CQs and SRQs hold EQs.
+    std::vector<uint32_t> gone;
+    qps.for_each_owned(owner, [&](uint32_t h, Qp&) { gone.push_back(h); });
+    for (uint32_t h : gone) destroy_qp(h);
+    gone.clear();
+    srqs.for_each_owned(owner, [&](uint32_t h, Srq&) { gone.push_back(h); });
+    for (uint32_t h : gone) destroy_srq(h);
+    gone.clear();
+    cqs.for_each_owned(owner, [&](uint32_t h, Cq&) { gone.push_back(h); });
+    for (uint32_t h : gone) destroy_cq(h);
+    gone.clear();
+    eqs.for_each_owned(owner, [&](uint32_t h, Eq&) { gone.push_back(h); });
+    for (uint32_t h : gone) destroy_eq(h);
+    for (uint32_t i = HCASIM_CHANNEL_UAR(HCASIM_NUM_CHANNELS); i < uars_.size(); ++i)
+        if (uars_[i].in_use && uars_[i].owner == owner) close_uar(i);
+}
+
+void RdmaEngine::reset() {
+    qps.clear();
+    srqs.clear();
+    cqs.clear();
+    eqs.clear();
+    for (uint32_t i = 1; i < uars_.size(); ++i) uars_[i] = UarState{};
+    active_uars_.clear();
+    ready_.clear();
+    rx_.clear();
+}
+
+}  // namespace hcasim::device

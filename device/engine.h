@@ -1,0 +1,189 @@
+// The RDMA engine: the data path of one HCA.  It owns the queue objects
+// (UARs, EQs, CQs, QPs, SRQs), watches the UAR pages for doorbells, and
+// runs the three roles of rxe's design over packets:
+//   requester (requester.cpp): SQ WQEs -> request packets (PSNs, MTU
+//     segmentation, READ/atomic limits, fences, retry and RNR timers);
+//   responder (responder.cpp): request packets -> PSN and opcode-sequence
+//     checks, rkey/PD/access/bounds checks, receive WQEs or SRQ, DMA,
+//     ACK/NAK, READ responses, atomics, responder resources;
+//   completer (completer.cpp): ACK/NAK/READ/atomic responses -> CQEs.
+// Packets leave through the port backend; loopback hands them back to
+// this engine.  Everything runs on the device's one thread.
+//
+// Source: IBTA vol 1 chapters 9-11; the kernel's rxe (rxe_req.c,
+// rxe_resp.c, rxe_comp.c); abi/hcasim_abi.h for the queue formats.
+#pragma once
+
+#include "abi/hcasim_abi.h"
+#include "common/trace.h"
+#include "device/cq.h"
+#include "device/mr_engine.h"
+#include "device/object_table.h"
+#include "device/packet.h"
+#include "device/port.h"
+#include "device/qp.h"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace hcasim::device {
+
+// What the engine needs from the HCA around it (the platform interface).
+struct EngineHost {
+    DmaSpace* dma = nullptr;
+    uint8_t* uar_area = nullptr;          // BAR2 UAR pages (page 0 = status page)
+    std::function<void(unsigned vector)> raise_irq;  // MSI-X vector / INTx
+    std::function<uint64_t()> now_ns;     // monotonic clock
+};
+
+struct EngineLimits {
+    uint32_t max_qp = 1u << 16;
+    uint32_t max_qp_wr = 1u << 15;
+    uint32_t max_sge = kMaxSge;
+    uint32_t max_cq = 1u << 16;
+    uint32_t max_cqe = 1u << 22;
+    uint32_t max_srq = 1u << 14;
+    uint32_t max_srq_wr = 1u << 15;
+    uint32_t max_inline = kMaxInline;
+    uint32_t max_rd_atom = 16;
+    uint32_t max_eq = HCASIM_MAX_EQS;
+    uint32_t max_msg = 1u << 31;
+};
+
+// Counters the inspection interface shows.
+struct EngineStats {
+    uint64_t wqes = 0, cqes = 0, packets = 0, acks = 0, naks = 0, rnr_naks = 0;
+    uint64_t retries = 0, rx_dropped = 0, doorbells = 0, events = 0, cq_overflows = 0;
+};
+
+class RdmaEngine {
+public:
+    RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace);
+    ~RdmaEngine();
+    RdmaEngine(const RdmaEngine&) = delete;
+    RdmaEngine& operator=(const RdmaEngine&) = delete;
+
+    // ---- objects (the firmware validates commands, then calls these) ----
+    struct UarState {
+        bool in_use = false;
+        uint32_t owner = 0;
+        uint32_t last_kick = 0;
+        std::vector<uint32_t> qps, cqs, srqs;
+    };
+    // UAR index 1..HCASIM_NUM_UARS.  Channel UARs are opened by the HCA
+    // when a channel is claimed.
+    void open_uar(uint32_t uar, uint32_t owner);
+    void close_uar(uint32_t uar);
+    std::optional<uint32_t> alloc_uar(uint32_t owner);  // a non-channel UAR
+    UarState* uar(uint32_t index);
+
+    ObjectTable<Eq> eqs;
+    ObjectTable<Cq> cqs;
+    ObjectTable<Qp> qps;
+    ObjectTable<Srq> srqs;
+
+    // Register a new queue with its UAR's doorbell scan.
+    void attach_cq(uint32_t cqn);
+    void attach_qp(uint32_t qpn);
+    void attach_srq(uint32_t srqn);
+    // Tear-down: no CQE or event for the object after these return.
+    void destroy_qp(uint32_t qpn);
+    void destroy_cq(uint32_t cqn);
+    void destroy_srq(uint32_t srqn);
+    void destroy_eq(uint32_t eqn);
+
+    // Applies a validated MODIFY_QP (side effects of the transition:
+    // RESET clears the queues, ERR flushes, RTR/RTS set PSNs).
+    void modify_qp(uint32_t qpn, uint32_t attr_mask, const hcasim_qp_attr& attr);
+    // Moves the unpolled CQEs to a new ring (MODIFY_CQ); returns how many,
+    // or -1 if the new ring is too small (or a DMA fault, -2).
+    int resize_cq(uint32_t cqn, uint32_t log_size, QueueRing ring);
+
+    // ---- port ----
+    void set_port(const PortConfig& cfg, PortBackend* backend);
+    const PortConfig& port() const { return port_; }
+    bool port_active() const { return backend_ && backend_->link_up(); }
+    const Gid& gid(uint32_t index) const { return gids_[index % 2]; }
+    bool is_local_gid(const Gid& g) const;
+    // A packet arrived from the port backend.
+    void receive(Packet& p);
+
+    // ---- running ----
+    // Scans the UARs, runs ready QPs, fires timers.  Returns true if it
+    // did any work (the caller keeps polling while work flows).
+    bool poll();
+    // Earliest timer deadline (ns), or 0 when no timer is armed.
+    uint64_t next_deadline() const;
+    // Kick: a UAR doorbell arrived through the trapped WAKE register.
+    void kick(uint32_t uar);
+
+    // Destroys every object `owner` created (the channel was released).
+    void release_owner(uint32_t owner);
+    // Device reset.
+    void reset();
+
+    void set_trace_datapath(bool on) { trace_dp_ = on; }
+    const EngineStats& stats() const { return stats_; }
+    hcasim_status_page* status_page() { return reinterpret_cast<hcasim_status_page*>(host_.uar_area); }
+
+    // ---- completion and event delivery (used by the roles) ----
+    // Writes a CQE for `qpn` to CQ `cqn`; raises its event when armed.
+    void post_cqe(uint32_t cqn, hcasim_cqe& cqe);
+    // Writes an EQE and raises the EQ's interrupt.
+    void post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint32_t obj);
+
+private:
+    // requester.cpp
+    void schedule(uint32_t qpn, Qp& qp);
+    bool run_requester(uint32_t qpn, Qp& qp, uint32_t budget);
+    bool fetch_wqe(uint32_t qpn, Qp& qp);
+    bool send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w);
+    void complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status, uint32_t vendor_err);
+    void rewind(uint32_t qpn, Qp& qp, uint32_t psn);
+    void arm_ack_timer(Qp& qp);
+    // responder.cpp
+    void respond(Qp& qp, uint32_t qpn, Packet& p);
+    void send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn);
+    bool take_recv_wqe(Qp& qp, uint32_t qpn, bool& rnr);
+    void complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode, uint32_t byte_len,
+                       const Packet* p, uint32_t vendor_err);
+    void replay_read(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn, const Packet& req);
+    void send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn,
+                             const Packet& req);
+    // completer.cpp
+    void complete(Qp& qp, uint32_t qpn, Packet& p);
+    void on_ack_timeout(uint32_t qpn, Qp& qp);
+    void qp_error(uint32_t qpn, Qp& qp, uint8_t event);
+    void flush(uint32_t qpn, Qp& qp);
+    // engine.cpp
+    void scan_uar(uint32_t index, UarState& u);
+    void check_cq_arm(uint32_t cqn, Cq& cq);
+    void fire_timers();
+    void emit(Packet& p);
+    void drain_rx();
+    void detach(std::vector<uint32_t>& list, uint32_t handle);
+    SendWqe* current_send(Qp& qp);
+    void fill_route(const Qp& qp, Packet& p) const;
+
+    EngineHost host_;
+    MrEngine mr_;
+    EngineLimits limits_;
+    Tracer& trace_;
+    bool trace_dp_ = false;
+    PortConfig port_;
+    Gid gids_[2]{};
+    PortBackend* backend_ = nullptr;
+    std::vector<UarState> uars_;           // index 0 unused (status page)
+    std::vector<uint32_t> active_uars_;
+    std::deque<uint32_t> ready_;           // QPs with requester work
+    std::deque<Packet> rx_;                // packets delivered by loopback
+    bool in_rx_ = false;
+    EngineStats stats_;
+};
+
+const char* wc_status_name(uint8_t status);
+
+}  // namespace hcasim::device

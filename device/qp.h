@@ -1,0 +1,160 @@
+// Queue pairs and shared receive queues as the device keeps them: the
+// attributes the IB state machine gives them, where their WQE rings sit,
+// and the three engine roles' state (rxe's requester, responder and
+// completer): PSNs, outstanding WQEs, the message in progress, responder
+// resources for READ/atomic replay, retry and RNR timers.
+//
+// Source: IBTA vol 1 9.7 (RC: PSNs, ACK/NAK, retry), 10.3 (QP states),
+// 9.7.5.2.8 (RNR timer), 9.5 (responder resources); the kernel's rxe.
+#pragma once
+
+#include "abi/hcasim_abi.h"
+#include "device/queue_ring.h"
+#include "device/ring_deque.h"
+
+#include <array>
+#include <cstdint>
+
+namespace hcasim::device {
+
+inline constexpr uint32_t kMaxSge = 32;
+inline constexpr uint32_t kMaxInline = 512;
+
+// IBV_QPS_* and IBV_QPT_* (rdma-core values).
+namespace qps {
+inline constexpr uint32_t kReset = 0, kInit = 1, kRtr = 2, kRts = 3, kSqd = 4, kSqe = 5, kErr = 6;
+}
+namespace qpt {
+inline constexpr uint32_t kRc = 2, kUc = 3, kUd = 4;
+}
+// IBV_QP_* attribute-mask bits (rdma-core values).
+namespace qpa {
+inline constexpr uint32_t kState = 1u << 0, kCurState = 1u << 1, kEnSqdAsyncNotify = 1u << 2,
+                          kAccessFlags = 1u << 3, kPkeyIndex = 1u << 4, kPort = 1u << 5,
+                          kQkey = 1u << 6, kAv = 1u << 7, kPathMtu = 1u << 8, kTimeout = 1u << 9,
+                          kRetryCnt = 1u << 10, kRnrRetry = 1u << 11, kRqPsn = 1u << 12,
+                          kMaxQpRdAtomic = 1u << 13, kAltPath = 1u << 14, kMinRnrTimer = 1u << 15,
+                          kSqPsn = 1u << 16, kMaxDestRdAtomic = 1u << 17, kPathMigState = 1u << 18,
+                          kCap = 1u << 19, kDestQpn = 1u << 20, kRateLimit = 1u << 25;
+}
+// ibv_wc_status / ibv_wc_opcode / ibv_wr_opcode / ibv_event_type values.
+namespace wc {
+inline constexpr uint8_t kSuccess = 0, kLocLenErr = 1, kLocQpOpErr = 2, kLocEecOpErr = 3,
+                         kLocProtErr = 4, kWrFlushErr = 5, kMwBindErr = 6, kBadRespErr = 7,
+                         kLocAccessErr = 8, kRemInvReqErr = 9, kRemAccessErr = 10, kRemOpErr = 11,
+                         kRetryExcErr = 12, kRnrRetryExcErr = 13, kFatalErr = 16, kGeneralErr = 21;
+inline constexpr uint8_t kOpSend = 0, kOpRdmaWrite = 1, kOpRdmaRead = 2, kOpCompSwap = 3,
+                         kOpFetchAdd = 4, kOpRecv = 128, kOpRecvRdmaWithImm = 129;
+}
+namespace wr {
+inline constexpr uint8_t kRdmaWrite = 0, kRdmaWriteImm = 1, kSend = 2, kSendImm = 3, kRdmaRead = 4,
+                         kCompSwap = 5, kFetchAdd = 6;
+}
+namespace ev {
+inline constexpr uint8_t kCqErr = 0, kQpFatal = 1, kQpReqErr = 2, kQpAccessErr = 3, kCommEst = 4,
+                         kSqDrained = 5, kPortActive = 9, kPortErr = 10, kSrqErr = 14,
+                         kSrqLimitReached = 15, kQpLastWqeReached = 16, kNone = 255;
+}
+
+// One send WQE the requester has taken from the SQ.
+struct SendWqe {
+    uint32_t index = 0;          // SQ counter value
+    hcasim_wqe_ctrl ctrl{};
+    hcasim_wqe_raddr raddr{};
+    hcasim_wqe_atomic atomic{};
+    hcasim_wqe_ud ud{};
+    std::array<hcasim_wqe_sge, kMaxSge> sge{};
+    std::array<uint8_t, kMaxInline> inline_data{};
+    uint32_t length = 0;         // bytes of the message
+    uint32_t first_psn = 0;
+    uint32_t npkts = 0;          // PSNs the message uses
+    uint32_t next_pkt = 0;       // packets sent (requests) so far
+    bool rd_atomic = false;      // READ or atomic
+    bool counted = false;        // READ/atomic: counted in rd_atomic_out
+    uint32_t resp_bytes = 0;     // READ: response bytes landed
+    uint32_t last_psn() const { return (first_psn + npkts - 1) & 0xffffff; }
+};
+
+struct RecvWqe {
+    hcasim_recv_wqe hdr{};
+    std::array<hcasim_wqe_sge, kMaxSge> sge{};
+    uint32_t length = 0;         // bytes the SGEs hold
+    uint16_t wqe_counter = 0;    // index in the RQ/SRQ ring
+};
+
+struct RdAtomicResource {
+    bool valid = false;
+    bool atomic = false;
+    uint32_t psn = 0;            // request PSN
+    uint32_t npkts = 1;          // response packets
+    uint64_t va = 0;
+    uint32_t rkey = 0;
+    uint32_t length = 0;
+    uint64_t orig = 0;           // atomic: value returned the first time
+};
+
+struct Qp {
+    // Creation
+    uint32_t type = 0;           // qpt::
+    uint32_t pdn = 0;
+    uint32_t send_cqn = 0, recv_cqn = 0, srqn = 0;
+    uint32_t uar = 0;
+    uint32_t async_eqn = 0xffffffffu;
+    uint32_t log_sq_size = 0, log_sq_stride = 0, log_rq_size = 0, log_rq_stride = 0;
+    uint32_t sq_offset = 0;
+    uint32_t max_send_sge = 0, max_recv_sge = 0, max_inline = 0;
+    bool sq_sig_all = false;
+    QueueRing buf;
+    // State and attributes (hcasim_qp_attr as last modified)
+    uint32_t state = qps::kReset;
+    hcasim_qp_attr attr{};
+    uint32_t mtu = 1024;         // path MTU, bytes
+
+    // Requester
+    uint32_t sq_pi_seen = 0;     // SQ producer index last read
+    uint32_t sq_head = 0;        // next SQ counter to take
+    uint32_t next_psn = 0;       // PSN for the next new WQE
+    RingDeque<SendWqe> inflight; // taken, not yet completed
+    uint32_t send_pos = 0;       // index in inflight of the WQE being sent
+    uint32_t rd_atomic_out = 0;  // READ/atomic requests outstanding
+    uint32_t retry_left = 7, rnr_left = 7;
+    uint64_t ack_deadline = 0;   // ns; 0 = no timer
+    uint64_t rnr_deadline = 0;   // ns; 0 = not waiting
+    bool scheduled = false;      // in the engine's ready list
+
+    // Responder
+    uint32_t epsn = 0;           // expected PSN
+    uint32_t msn = 0;
+    uint32_t rq_ci = 0;          // own RQ WQEs consumed
+    bool in_send = false, in_write = false;
+    bool nak_sent = false;       // a PSN-sequence NAK is outstanding
+    bool has_rwqe = false;
+    RecvWqe rwqe;
+    uint32_t recv_offset = 0;    // bytes scattered into rwqe
+    uint64_t write_va = 0;
+    uint32_t write_rkey = 0;
+    uint32_t write_left = 0;     // bytes the RETH announced and not yet written
+    uint32_t write_len = 0;
+    std::array<RdAtomicResource, 16> res{};
+    uint32_t res_head = 0;
+    bool uc_drop = false;        // UC: drop until the next FIRST/ONLY
+
+    uint64_t rx_dropped = 0;     // packets dropped at this QP
+
+    uint32_t sq_entries() const { return 1u << log_sq_size; }
+    uint32_t rq_entries() const { return 1u << log_rq_size; }
+};
+
+struct Srq {
+    uint32_t pdn = 0;
+    uint32_t uar = 0;
+    uint32_t async_eqn = 0xffffffffu;
+    uint32_t log_size = 0, log_stride = 0, max_sge = 0;
+    uint32_t limit = 0;          // 0: disarmed
+    QueueRing buf;
+    uint32_t consumed = 0;       // WQEs taken
+    uint16_t next = 0;           // index of the next WQE to take
+    uint32_t entries() const { return 1u << log_size; }
+};
+
+}  // namespace hcasim::device

@@ -1,0 +1,318 @@
+// The requester role (see engine.h): takes send WQEs from the SQ, assigns
+// PSNs, splits messages into MTU-sized packets (a READ takes one PSN per
+// response packet), respects max_rd_atomic and fences, and completes
+// UC/UD WQEs once sent.  RC completions come from the completer.
+//
+// Source: IBTA vol 1 9.7.1-9.7.3 (requester, PSNs), 9.4 (operations),
+// 10.8.3.3 (fences); the kernel's rxe_req.c.
+#include "device/engine.h"
+#include "device/opcodes.h"
+
+#include <cstring>
+
+namespace hcasim::device {
+
+namespace {
+
+uint8_t wc_opcode_for(uint8_t wr_op) {
+    switch (wr_op) {
+    case wr::kRdmaWrite:
+    case wr::kRdmaWriteImm: return wc::kOpRdmaWrite;
+    case wr::kSend:
+    case wr::kSendImm: return wc::kOpSend;
+    case wr::kRdmaRead: return wc::kOpRdmaRead;
+    case wr::kCompSwap: return wc::kOpCompSwap;
+    case wr::kFetchAdd: return wc::kOpFetchAdd;
+    default: return wc::kOpSend;
+    }
+}
+
+bool opcode_allowed(uint32_t type, uint8_t op) {
+    switch (op) {
+    case wr::kSend:
+    case wr::kSendImm: return true;
+    case wr::kRdmaWrite:
+    case wr::kRdmaWriteImm: return type != qpt::kUd;
+    case wr::kRdmaRead:
+    case wr::kCompSwap:
+    case wr::kFetchAdd: return type == qpt::kRc;
+    default: return false;
+    }
+}
+
+}  // namespace
+
+SendWqe* RdmaEngine::current_send(Qp& qp) {
+    return qp.send_pos < qp.inflight.size() ? &qp.inflight[qp.send_pos] : nullptr;
+}
+
+void RdmaEngine::arm_ack_timer(Qp& qp) {
+    if (qp.type != qpt::kRc || qp.attr.timeout == 0 || qp.ack_deadline) return;
+    const uint64_t ns = 4096ull << std::min<uint32_t>(qp.attr.timeout, 31);
+    qp.ack_deadline = host_.now_ns() + ns;
+}
+
+void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
+                               uint32_t vendor_err) {
+    const bool signaled = (w.ctrl.flags & HCASIM_WQE_SIGNALED) || qp.sq_sig_all;
+    if (!signaled && status == wc::kSuccess) return;
+    hcasim_cqe c{};
+    c.wr_id = w.ctrl.wr_id;
+    c.status = status;
+    c.opcode = wc_opcode_for(w.ctrl.opcode);
+    c.byte_len = w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd ? 8 : w.length;
+    c.qpn = qpn;
+    c.vendor_err = vendor_err;
+    c.wqe_counter = static_cast<uint16_t>(w.index);
+    c.is_recv = 0;
+    post_cqe(qp.send_cqn, c);
+}
+
+// Reads the next WQE of the SQ into inflight.  Returns false when the SQ
+// is empty (or the WQE was bad and the QP went to ERR).
+bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
+    if (qp.sq_head == qp.sq_pi_seen) {
+        uint32_t pi = 0;
+        if (qp.buf.dbrec_read(*host_.dma, 1, pi) != 0 || pi == qp.sq_head) return false;
+        qp.sq_pi_seen = pi;
+    }
+    if (qp.sq_pi_seen - qp.sq_head > qp.sq_entries()) {
+        trace_.event("wqe_bad_doorbell", "qpn={:#x} sq_pi={} head={} entries={}", qpn, qp.sq_pi_seen,
+                     qp.sq_head, qp.sq_entries());
+        qp_error(qpn, qp, ev::kQpFatal);
+        return false;
+    }
+    SendWqe& w = qp.inflight.push_back();
+    w = SendWqe{};
+    w.index = qp.sq_head;
+    const uint64_t at = qp.sq_offset + (uint64_t{qp.sq_head % qp.sq_entries()} << qp.log_sq_stride);
+    ++qp.sq_head;
+    ++stats_.wqes;
+    auto fail = [&](uint8_t status, uint32_t synd, const char* why) {
+        trace_.event("wqe_bad", "qpn={:#x} wqe={} opcode={} reason=\"{}\"", qpn, w.index,
+                     w.ctrl.opcode, why);
+        // The bad WQE completes in error; the QP goes to ERR and flushes
+        // whatever else is outstanding.
+        SendWqe bad = w;
+        qp.inflight.pop_back();
+        complete_send(qpn, qp, bad, status, synd);
+        qp_error(qpn, qp, ev::kNone);
+        return false;
+    };
+    if (qp.buf.read(*host_.dma, at, &w.ctrl, sizeof(w.ctrl)) != 0)
+        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory");
+    const uint32_t stride = 1u << qp.log_sq_stride;
+    if (!opcode_allowed(qp.type, w.ctrl.opcode))
+        return fail(wc::kLocQpOpErr, 0, "opcode not supported on this QP type");
+    if (w.ctrl.num_sge > qp.max_send_sge || w.ctrl.num_sge > kMaxSge ||
+        HCASIM_WQE_DATA_OFF + 16u * w.ctrl.num_sge > stride)
+        return fail(wc::kLocQpOpErr, 0, "too many SGEs");
+    int e = 0;
+    if (w.ctrl.opcode != wr::kSend && w.ctrl.opcode != wr::kSendImm)
+        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_RADDR_OFF, &w.raddr, sizeof(w.raddr));
+    if (w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd)
+        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_ATOMIC_OFF, &w.atomic, sizeof(w.atomic));
+    if (qp.type == qpt::kUd) e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_UD_OFF, &w.ud, sizeof(w.ud));
+    if (w.ctrl.flags & HCASIM_WQE_INLINE) {
+        if (w.ctrl.inline_len > qp.max_inline || w.ctrl.inline_len > kMaxInline ||
+            HCASIM_WQE_DATA_OFF + w.ctrl.inline_len > stride)
+            return fail(wc::kLocQpOpErr, 0, "inline data too long");
+        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_DATA_OFF, w.inline_data.data(), w.ctrl.inline_len);
+        w.length = w.ctrl.inline_len;
+    } else {
+        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_DATA_OFF, w.sge.data(), 16u * w.ctrl.num_sge);
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < w.ctrl.num_sge; ++i) total += w.sge[i].length;
+        if (total > limits_.max_msg) return fail(wc::kLocLenErr, 0, "message longer than max_msg_sz");
+        w.length = static_cast<uint32_t>(total);
+    }
+    if (e) return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory");
+    const bool atomic = w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd;
+    if (atomic && w.length != 8) return fail(wc::kLocLenErr, 0, "atomic needs an 8-byte SGE");
+    if (atomic && (w.ctrl.flags & HCASIM_WQE_INLINE)) return fail(wc::kLocQpOpErr, 0, "inline atomic");
+    if (qp.type == qpt::kUd && w.length > qp.mtu && w.length > port_.mtu)
+        return fail(wc::kLocLenErr, 0, "UD message longer than the MTU");
+    w.rd_atomic = atomic || w.ctrl.opcode == wr::kRdmaRead;
+    const uint32_t mtu = qp.type == qpt::kUd ? port_.mtu : qp.mtu;
+    w.npkts = atomic ? 1 : std::max<uint32_t>(1, (w.length + mtu - 1) / mtu);
+    w.first_psn = qp.next_psn;
+    qp.next_psn = psn_add(qp.next_psn, w.npkts);
+    if (trace_dp_)
+        trace_.event("wqe", "qpn={:#x} wqe={} wr_id={:#x} opcode={} psn={}..{} length={} flags={:#x}",
+                     qpn, w.index, w.ctrl.wr_id, w.ctrl.opcode, w.first_psn, w.last_psn(),
+                     w.length, w.ctrl.flags);
+    return true;
+}
+
+void RdmaEngine::fill_route(const Qp& qp, Packet& p) const {
+    p.sgid = gids_[qp.attr.ah.sgid_index % 2];
+    std::memcpy(p.dgid.data(), qp.attr.ah.dgid, 16);
+    p.traffic_class = qp.attr.ah.traffic_class;
+    p.hop_limit = qp.attr.ah.hop_limit ? qp.attr.ah.hop_limit : 64;
+    p.flow_label = qp.attr.ah.flow_label;
+    p.dest_qp = qp.attr.dest_qp_num;
+}
+
+// Builds and sends the next packet of w.  Returns false when the QP
+// faulted.
+bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
+    Packet p;
+    const uint8_t base = qp.type == qpt::kRc ? bth::kRc : qp.type == qpt::kUc ? bth::kUc : bth::kUd;
+    const uint8_t op = w.ctrl.opcode;
+    const uint32_t mtu = qp.type == qpt::kUd ? port_.mtu : qp.mtu;
+    const uint32_t k = w.next_pkt;
+    if (qp.type == qpt::kUd) {
+        std::memcpy(p.dgid.data(), w.ud.dgid, 16);
+        p.sgid = gids_[w.ud.sgid_index % 2];
+        p.traffic_class = w.ud.traffic_class;
+        p.hop_limit = w.ud.hop_limit ? w.ud.hop_limit : 64;
+        p.flow_label = w.ud.flow_label;
+        p.dest_qp = w.ud.remote_qpn & 0xffffff;
+        // IBTA 10.2.4: a QKey with the high bit set means "use the QP's".
+        p.qkey = (w.ud.remote_qkey & 0x80000000u) ? qp.attr.qkey : w.ud.remote_qkey;
+        p.src_qp = qpn;
+    } else {
+        fill_route(qp, p);
+    }
+    p.psn = psn_add(w.first_psn, k);
+    const bool first = k == 0, last = k + 1 == w.npkts;
+    uint32_t off = 0, len = 0;
+    switch (op) {
+    case wr::kSend:
+    case wr::kSendImm:
+    case wr::kRdmaWrite:
+    case wr::kRdmaWriteImm: {
+        const bool send = op == wr::kSend || op == wr::kSendImm;
+        const bool imm = op == wr::kSendImm || op == wr::kRdmaWriteImm;
+        off = k * mtu;
+        len = std::min(mtu, w.length - off);
+        uint8_t o;
+        if (send)
+            o = first && last ? (imm ? bth::kSendOnlyImm : bth::kSendOnly)
+                : first       ? bth::kSendFirst
+                : last        ? (imm ? bth::kSendLastImm : bth::kSendLast)
+                              : bth::kSendMiddle;
+        else
+            o = first && last ? (imm ? bth::kWriteOnlyImm : bth::kWriteOnly)
+                : first       ? bth::kWriteFirst
+                : last        ? (imm ? bth::kWriteLastImm : bth::kWriteLast)
+                              : bth::kWriteMiddle;
+        p.opcode = static_cast<uint8_t>(base | o);
+        if (!send && first) {
+            p.va = w.raddr.remote_addr;
+            p.rkey = w.raddr.rkey;
+            p.dma_len = w.length;
+        }
+        if (imm && last) p.imm = w.ctrl.imm_data;
+        p.se = last && (w.ctrl.flags & HCASIM_WQE_SOLICITED);
+        p.ack_req = last || (k % 64) == 63;
+        break;
+    }
+    case wr::kRdmaRead:
+        p.opcode = bth::kReadRequest;
+        p.va = w.raddr.remote_addr + uint64_t{k} * mtu;
+        p.rkey = w.raddr.rkey;
+        p.dma_len = w.length - std::min(w.length, k * mtu);
+        p.ack_req = true;
+        break;
+    case wr::kCompSwap:
+    case wr::kFetchAdd:
+        p.opcode = op == wr::kCompSwap ? bth::kCompareSwap : bth::kFetchAdd;
+        p.va = w.raddr.remote_addr;
+        p.rkey = w.raddr.rkey;
+        p.swap_add = op == wr::kCompSwap ? w.atomic.swap : w.atomic.compare_add;
+        p.compare = w.atomic.compare_add;
+        p.ack_req = true;
+        break;
+    }
+    // Payload: inline bytes, or the SGEs' memory through their lkeys.
+    if (len) {
+        if (w.ctrl.flags & HCASIM_WQE_INLINE) {
+            p.data = w.inline_data.data() + off;
+            p.len = len;
+        } else {
+            // Find the SGE holding byte `off`.
+            uint32_t i = 0, skip = off;
+            while (i < w.ctrl.num_sge && skip >= w.sge[i].length) skip -= w.sge[i++].length;
+            MrError err = MrError::None;
+            const hcasim_wqe_sge* s = i < w.ctrl.num_sge ? &w.sge[i] : nullptr;
+            if (s && s->length - skip >= len)
+                p.data = mr_.direct({s->lkey, qp.pdn, 0}, s->addr + skip, len, false, &err);
+            if (!p.data && err == MrError::None) {
+                p.owned.resize(len);
+                for (uint32_t done = 0; done < len && err == MrError::None; ++i, skip = 0) {
+                    const uint32_t n = std::min(len - done, w.sge[i].length - skip);
+                    err = mr_.read({w.sge[i].lkey, qp.pdn, 0}, w.sge[i].addr + skip,
+                                   p.owned.data() + done, n);
+                    done += n;
+                }
+                p.data = p.owned.data();
+            }
+            if (err != MrError::None) {
+                trace_.event("wqe_lkey_fault", "qpn={:#x} wqe={} reason={}", qpn, w.index, to_string(err));
+                complete_send(qpn, qp, w, wc::kLocProtErr, 0);
+                qp_error(qpn, qp, ev::kNone);
+                return false;
+            }
+            p.len = len;
+        }
+    }
+    w.next_pkt = (op == wr::kRdmaRead) ? w.npkts : k + 1;
+    if (w.rd_atomic && !w.counted) {
+        w.counted = true;
+        ++qp.rd_atomic_out;
+    }
+    if (w.next_pkt == w.npkts) ++qp.send_pos;
+    const bool done_unreliable = qp.type != qpt::kRc && w.next_pkt == w.npkts;
+    if (qp.type == qpt::kRc) arm_ack_timer(qp);
+    emit(p);
+    if (done_unreliable && qp.state != qps::kErr && !qp.inflight.empty()) {
+        // UC/UD: complete once sent (IBTA 9.8: no acknowledgement).
+        SendWqe& front = qp.inflight.front();
+        complete_send(qpn, qp, front, wc::kSuccess, 0);
+        qp.inflight.pop_front();
+        if (qp.send_pos) --qp.send_pos;
+    }
+    return true;
+}
+
+bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
+    bool work = false;
+    while (budget-- > 0) {
+        if ((qp.state != qps::kRts && qp.state != qps::kSqd) || qp.rnr_deadline) break;
+        SendWqe* w = current_send(qp);
+        if (!w) {
+            if (qp.state == qps::kSqd) break;
+            if (qp.type == qpt::kRc && qp.inflight.size() >= qp.sq_entries()) break;
+            if (!fetch_wqe(qpn, qp)) break;
+            w = current_send(qp);
+            if (!w) break;
+        }
+        if (w->next_pkt == 0 && !w->counted) {
+            const uint32_t max_rd = std::max<uint32_t>(1, qp.attr.max_rd_atomic);
+            if (w->rd_atomic && qp.rd_atomic_out >= max_rd) break;
+            if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.rd_atomic_out > 0) break;
+        }
+        if (!send_packet_of(qpn, qp, *w)) break;
+        work = true;
+        if (qp.type == qpt::kRc) drain_rx();  // loopback: let ACKs retire WQEs
+    }
+    return work;
+}
+
+void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
+    for (size_t i = 0; i < qp.inflight.size(); ++i) {
+        SendWqe& w = qp.inflight[i];
+        const int32_t d = psn_diff(psn, w.first_psn);
+        if (d < 0 || static_cast<uint32_t>(d) >= w.npkts) continue;
+        w.next_pkt = static_cast<uint32_t>(d);
+        for (size_t j = i + 1; j < qp.inflight.size(); ++j) qp.inflight[j].next_pkt = 0;
+        qp.send_pos = static_cast<uint32_t>(i);
+        ++stats_.retries;
+        if (trace_dp_) trace_.event("retry", "qpn={:#x} psn={} wqe={}", qpn, psn, w.index);
+        schedule(qpn, qp);
+        return;
+    }
+}
+
+}  // namespace hcasim::device

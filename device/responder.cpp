@@ -1,0 +1,449 @@
+// The responder role (see engine.h): checks each request packet (QP
+// state, transport, QKey, PSN, opcode sequence), finds the receive WQE
+// (own RQ or SRQ; RNR NAK when there is none), checks rkey, PD, access
+// and bounds, moves the payload, answers READs and atomics, keeps the
+// responder resources that replay duplicates, and ACKs or NAKs.
+//
+// Source: IBTA vol 1 9.7.4-9.7.5 (responder, ACK/NAK, duplicates),
+// 9.7.5.2.8 (RNR), 10.2.9 (SRQ limit); the kernel's rxe_resp.c.
+#include "device/engine.h"
+#include "device/opcodes.h"
+
+#include <cstring>
+
+namespace hcasim::device {
+
+namespace {
+
+// RoCEv2 over IPv4: the GRH area of a UD receive holds 20 zero bytes,
+// then the IPv4 header (IBTA Annex A17.4.5.1); otherwise an IPv6-style GRH.
+void build_grh(const Packet& p, uint8_t out[kGrhLen]) {
+    std::memset(out, 0, kGrhLen);
+    const bool v4 = p.sgid[10] == 0xff && p.sgid[11] == 0xff &&
+                    std::all_of(p.sgid.begin(), p.sgid.begin() + 10, [](uint8_t b) { return !b; });
+    if (v4) {
+        uint8_t* ip = out + 20;
+        const uint16_t total = static_cast<uint16_t>(20 + 8 + kBthLen + kDethLen + p.len + 4);
+        ip[0] = 0x45;
+        ip[1] = p.traffic_class;
+        ip[2] = static_cast<uint8_t>(total >> 8);
+        ip[3] = static_cast<uint8_t>(total);
+        ip[6] = 0x40;  // DF
+        ip[8] = p.hop_limit;
+        ip[9] = 17;    // UDP
+        std::memcpy(ip + 12, p.sgid.data() + 12, 4);
+        std::memcpy(ip + 16, p.dgid.data() + 12, 4);
+        uint32_t sum = 0;
+        for (int i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+        const uint16_t csum = static_cast<uint16_t>(~sum);
+        ip[10] = static_cast<uint8_t>(csum >> 8);
+        ip[11] = static_cast<uint8_t>(csum);
+    } else {
+        const uint32_t w0 = (6u << 28) | (uint32_t{p.traffic_class} << 20) | (p.flow_label & 0xfffff);
+        out[0] = static_cast<uint8_t>(w0 >> 24);
+        out[1] = static_cast<uint8_t>(w0 >> 16);
+        out[2] = static_cast<uint8_t>(w0 >> 8);
+        out[3] = static_cast<uint8_t>(w0);
+        const uint16_t paylen = static_cast<uint16_t>(kBthLen + kDethLen + p.len + 4);
+        out[4] = static_cast<uint8_t>(paylen >> 8);
+        out[5] = static_cast<uint8_t>(paylen);
+        out[6] = 0x1b;  // next header: IBA
+        out[7] = p.hop_limit;
+        std::memcpy(out + 8, p.sgid.data(), 16);
+        std::memcpy(out + 24, p.dgid.data(), 16);
+    }
+}
+
+uint8_t transport_of(uint32_t type) {
+    return type == qpt::kRc ? bth::kRc : type == qpt::kUc ? bth::kUc : bth::kUd;
+}
+
+}  // namespace
+
+void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn) {
+    Packet a;
+    fill_route(qp, a);
+    a.opcode = bth::kAck;
+    a.psn = psn;
+    a.syndrome = syndrome;
+    a.msn = qp.msn & 0xffffff;
+    (void)req;
+    if ((syndrome & aeth::kTypeMask) == aeth::kTypeAck) ++stats_.acks;
+    else if ((syndrome & aeth::kTypeMask) == aeth::kTypeRnr) ++stats_.rnr_naks;
+    else ++stats_.naks;
+    if (trace_dp_ && (syndrome & aeth::kTypeMask) != aeth::kTypeAck)
+        trace_.event("nak", "qpn={:#x} psn={} syndrome={:#x}", qpn, psn, syndrome);
+    emit(a);
+}
+
+bool RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn, bool& rnr) {
+    rnr = false;
+    RecvWqe& r = qp.rwqe;
+    r = RecvWqe{};
+    if (qp.srqn) {
+        Srq* s = srqs.find(qp.srqn);
+        if (!s) return false;
+        uint32_t pi = 0;
+        if (s->buf.dbrec_read(*host_.dma, 0, pi) != 0) return false;
+        if (pi == s->consumed) {
+            rnr = true;
+            return false;
+        }
+        if (pi - s->consumed > s->entries()) return false;
+        const uint64_t at = uint64_t{s->next % s->entries()} << s->log_stride;
+        if (s->buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return false;
+        r.wqe_counter = static_cast<uint16_t>(s->next % s->entries());
+        if (r.hdr.num_sge > s->max_sge || r.hdr.num_sge > kMaxSge) return false;
+        if (s->buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
+            return false;
+        s->next = r.hdr.next;
+        ++s->consumed;
+        if (s->limit && pi - s->consumed < s->limit) {
+            s->limit = 0;  // one event per arming (IBTA 10.2.9.5)
+            if (s->async_eqn != 0xffffffffu)
+                post_event(s->async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqLimitReached, qp.srqn);
+        }
+    } else {
+        uint32_t pi = 0;
+        if (qp.buf.dbrec_read(*host_.dma, 0, pi) != 0) return false;
+        if (pi == qp.rq_ci) {
+            rnr = true;
+            return false;
+        }
+        if (pi - qp.rq_ci > qp.rq_entries()) return false;
+        const uint64_t at = uint64_t{qp.rq_ci % qp.rq_entries()} << qp.log_rq_stride;
+        r.wqe_counter = static_cast<uint16_t>(qp.rq_ci);
+        ++qp.rq_ci;
+        if (qp.buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return false;
+        qp.has_rwqe = true;  // a bad WQE still completes (in error)
+        if (r.hdr.num_sge > qp.max_recv_sge || r.hdr.num_sge > kMaxSge ||
+            sizeof(r.hdr) + 16u * r.hdr.num_sge > (1u << qp.log_rq_stride))
+            return false;
+        if (qp.buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
+            return false;
+    }
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < r.hdr.num_sge; ++i) total += r.sge[i].length;
+    r.length = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+    qp.has_rwqe = true;
+    qp.recv_offset = 0;
+    (void)qpn;
+    return true;
+}
+
+void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode,
+                               uint32_t byte_len, const Packet* p, uint32_t vendor_err) {
+    hcasim_cqe c{};
+    c.wr_id = qp.rwqe.hdr.wr_id;
+    c.status = status;
+    c.opcode = opcode;
+    c.byte_len = byte_len;
+    c.qpn = qpn;
+    c.src_qp = p && qp.type == qpt::kUd ? p->src_qp : qp.attr.dest_qp_num;
+    c.vendor_err = vendor_err;
+    c.wqe_counter = qp.rwqe.wqe_counter;
+    c.is_recv = 1;
+    c.srqn = qp.srqn;
+    c.pkey_index = qp.attr.pkey_index;
+    if (p && status == wc::kSuccess) {
+        if (op_info(p->opcode).flags & kHasImm) {
+            c.flags |= HCASIM_CQE_WITH_IMM;
+            c.imm_data = p->imm;
+        }
+        if (qp.type == qpt::kUd) c.flags |= HCASIM_CQE_GRH;
+        if (p->se) c.flags |= HCASIM_CQE_SOLICITED;
+    }
+    qp.has_rwqe = false;
+    qp.recv_offset = 0;
+    post_cqe(qp.recv_cqn, c);
+}
+
+// Scatters len bytes at offset `off` of the receive WQE's SGEs.
+static MrError scatter(MrEngine& mr, const Qp& qp, uint32_t off, const uint8_t* data, uint32_t len) {
+    const RecvWqe& r = qp.rwqe;
+    uint32_t i = 0, skip = off;
+    while (i < r.hdr.num_sge && skip >= r.sge[i].length) skip -= r.sge[i++].length;
+    for (uint32_t done = 0; done < len; ++i, skip = 0) {
+        if (i >= r.hdr.num_sge) return MrError::Bounds;
+        const uint32_t n = std::min(len - done, r.sge[i].length - skip);
+        if (MrError e = mr.write({r.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE},
+                                 r.sge[i].addr + skip, data + done, n);
+            e != MrError::None)
+            return e;
+        done += n;
+    }
+    return MrError::None;
+}
+
+void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResource& r,
+                                     uint32_t from_psn, const Packet& req) {
+    const uint32_t mtu = qp.mtu;
+    for (uint32_t k = static_cast<uint32_t>(psn_diff(from_psn, r.psn)); k < r.npkts; ++k) {
+        Packet p;
+        fill_route(qp, p);
+        const bool first = k == 0, last = k + 1 == r.npkts;
+        p.opcode = first && last ? bth::kReadRespOnly
+                   : first       ? bth::kReadRespFirst
+                   : last        ? bth::kReadRespLast
+                                 : bth::kReadRespMiddle;
+        p.psn = psn_add(r.psn, k);
+        p.syndrome = aeth::kAck;
+        p.msn = qp.msn & 0xffffff;
+        const uint32_t off = k * mtu;
+        const uint32_t len = std::min(mtu, r.length - std::min(r.length, off));
+        if (len) {
+            MrError err = MrError::None;
+            const MrAccess acc{r.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ};
+            p.data = mr_.direct(acc, r.va + off, len, false, &err);
+            if (!p.data && err == MrError::None) {
+                p.owned.resize(len);
+                err = mr_.read(acc, r.va + off, p.owned.data(), len);
+                p.data = p.owned.data();
+            }
+            if (err != MrError::None) {
+                send_ack(qp, qpn, req, aeth::kNakRemoteAccess, p.psn);
+                return;
+            }
+            p.len = len;
+        }
+        emit(p);
+    }
+}
+
+void RdmaEngine::replay_read(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn,
+                             const Packet& req) {
+    send_read_responses(qp, qpn, r, from_psn, req);
+}
+
+void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
+    const OpInfo& op = op_info(p.opcode);
+    auto drop = [&](const char* why) {
+        ++qp.rx_dropped;
+        ++stats_.rx_dropped;
+        if (trace_dp_) trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, op.name, p.psn, why);
+    };
+    if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd && qp.state != qps::kSqe)
+        return drop("QP not ready to receive");
+    if ((p.opcode & 0xe0) != transport_of(qp.type)) return drop("transport does not match the QP");
+    if (p.len > qp.mtu && qp.type != qpt::kUd) return drop("payload longer than the path MTU");
+
+    // ---- UD: one packet per message ----
+    if (qp.type == qpt::kUd) {
+        if (p.qkey != qp.attr.qkey) return drop("QKey mismatch");
+        bool rnr = false;
+        if (!take_recv_wqe(qp, qpn, rnr)) return drop(rnr ? "no receive WQE" : "bad receive WQE");
+        if (kGrhLen + p.len > qp.rwqe.length) {
+            complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, 0, &p, 0);
+            return;
+        }
+        uint8_t grh[kGrhLen];
+        build_grh(p, grh);
+        MrError e = scatter(mr_, qp, 0, grh, kGrhLen);
+        if (e == MrError::None && p.len) e = scatter(mr_, qp, kGrhLen, p.data, p.len);
+        if (e != MrError::None) {
+            complete_recv(qp, qpn, wc::kLocProtErr, wc::kOpRecv, 0, &p, 0);
+            qp_error(qpn, qp, ev::kNone);
+            return;
+        }
+        complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecv, kGrhLen + p.len, &p, 0);
+        return;
+    }
+
+    const bool rc = qp.type == qpt::kRc;
+    // ---- PSN check ----
+    const int32_t d = psn_diff(p.psn, qp.epsn);
+    if (rc && d > 0) {
+        if (!qp.nak_sent) {
+            qp.nak_sent = true;
+            send_ack(qp, qpn, p, aeth::kNakPsnSeq, qp.epsn);
+        }
+        return drop("PSN ahead of the expected PSN");
+    }
+    if (rc && d < 0) {
+        // Duplicate: replay READ/atomic from the responder resources, re-ACK
+        // the rest (IBTA 9.7.5.1.2).
+        if (op.flags & (kRead | kAtomic)) {
+            for (const RdAtomicResource& r : qp.res) {
+                if (!r.valid) continue;
+                const int32_t in = psn_diff(p.psn, r.psn);
+                if (in < 0 || static_cast<uint32_t>(in) >= r.npkts) continue;
+                if (r.atomic) {
+                    Packet a;
+                    fill_route(qp, a);
+                    a.opcode = bth::kAtomicAck;
+                    a.psn = r.psn;
+                    a.syndrome = aeth::kAck;
+                    a.msn = qp.msn & 0xffffff;
+                    a.orig = r.orig;  // never applied twice
+                    emit(a);
+                } else {
+                    replay_read(qp, qpn, r, p.psn, p);
+                }
+                return;
+            }
+            return drop("duplicate READ/atomic without a resource");
+        }
+        if (p.ack_req) send_ack(qp, qpn, p, aeth::kAck, psn_add(qp.epsn, 0xffffff));
+        return;
+    }
+    if (!rc && d != 0) {
+        // UC: a lost packet drops the rest of the message (IBTA 9.8.3).
+        qp.in_send = qp.in_write = false;
+        if (!(op.flags & kFirst)) {
+            qp.uc_drop = true;
+            qp.epsn = psn_add(p.psn, 1);
+            return drop("UC PSN gap");
+        }
+        qp.epsn = p.psn;
+    }
+    if (!rc && qp.uc_drop && !(op.flags & kFirst)) {
+        qp.epsn = psn_add(p.psn, 1);
+        return drop("UC: rest of a broken message");
+    }
+    qp.uc_drop = false;
+    qp.nak_sent = false;
+
+    // NAK helper: class C/D errors put the responder QP in ERR too.
+    auto nak = [&](uint8_t syndrome) {
+        if (rc) send_ack(qp, qpn, p, syndrome, p.psn);
+        qp_error(qpn, qp, syndrome == aeth::kNakRemoteAccess ? ev::kQpAccessErr : ev::kQpReqErr);
+    };
+
+    // ---- opcode sequence ----
+    const bool continuation = (op.flags & kMiddle) || ((op.flags & kLast) && !(op.flags & kFirst));
+    if ((qp.in_send && !(continuation && (op.flags & kSend))) ||
+        (qp.in_write && !(continuation && (op.flags & kWrite))) ||
+        (!qp.in_send && !qp.in_write && continuation)) {
+        if (!rc) {
+            qp.in_send = qp.in_write = false;
+            qp.uc_drop = true;
+            return drop("UC opcode out of sequence");
+        }
+        return nak(aeth::kNakInvalidRequest);
+    }
+
+    // ---- READ ----
+    if (op.flags & kRead) {
+        if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_READ) ||
+            mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ}, p.va, p.dma_len) != MrError::None)
+            return nak(aeth::kNakRemoteAccess);
+        RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
+        r = RdAtomicResource{true, false, p.psn,
+                             std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu), p.va, p.rkey,
+                             p.dma_len, 0};
+        qp.epsn = psn_add(p.psn, r.npkts);
+        ++qp.msn;
+        send_read_responses(qp, qpn, r, p.psn, p);
+        return;
+    }
+    // ---- atomics ----
+    if (op.flags & kAtomic) {
+        if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_ATOMIC)) return nak(aeth::kNakRemoteAccess);
+        if (p.va % 8) return nak(aeth::kNakInvalidRequest);
+        uint64_t orig = 0;
+        const MrError e = mr_.atomic({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_ATOMIC}, p.va,
+                                     p.opcode == bth::kCompareSwap, p.opcode == bth::kCompareSwap ? p.compare : p.swap_add,
+                                     p.swap_add, &orig);
+        if (e != MrError::None) return nak(aeth::kNakRemoteAccess);
+        RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
+        r = RdAtomicResource{true, true, p.psn, 1, p.va, p.rkey, 8, orig};
+        qp.epsn = psn_add(p.psn, 1);
+        ++qp.msn;
+        Packet a;
+        fill_route(qp, a);
+        a.opcode = bth::kAtomicAck;
+        a.psn = p.psn;
+        a.syndrome = aeth::kAck;
+        a.msn = qp.msn & 0xffffff;
+        a.orig = orig;
+        emit(a);
+        return;
+    }
+
+    const bool imm = op.flags & kHasImm;
+    // ---- SEND ----
+    if (op.flags & kSend) {
+        if (op.flags & kFirst) {
+            bool rnr = false;
+            if (!take_recv_wqe(qp, qpn, rnr)) {
+                if (rnr) {
+                    if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+                    else qp.uc_drop = true;
+                    return drop("RNR: no receive WQE");
+                }
+                // The receive WQE itself is bad: remote operational error.
+                if (qp.has_rwqe) complete_recv(qp, qpn, wc::kLocQpOpErr, wc::kOpRecv, 0, &p, 0);
+                return nak(aeth::kNakRemoteOp);
+            }
+            qp.in_send = true;
+        }
+        if (qp.recv_offset + p.len > qp.rwqe.length) {
+            complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, qp.recv_offset, &p, 0);
+            qp.in_send = false;
+            return nak(aeth::kNakInvalidRequest);
+        }
+        if (p.len) {
+            if (scatter(mr_, qp, qp.recv_offset, p.data, p.len) != MrError::None) {
+                complete_recv(qp, qpn, wc::kLocProtErr, wc::kOpRecv, qp.recv_offset, &p, 0);
+                qp.in_send = false;
+                return nak(aeth::kNakRemoteOp);
+            }
+            qp.recv_offset += p.len;
+        }
+        qp.epsn = psn_add(p.psn, 1);
+        if (op.flags & kLast) {
+            qp.in_send = false;
+            ++qp.msn;
+            complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecv, qp.recv_offset, &p, 0);
+        }
+        if (rc && p.ack_req) send_ack(qp, qpn, p, aeth::kAck, p.psn);
+        return;
+    }
+
+    // ---- WRITE ----
+    if (op.flags & kFirst) {
+        if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_WRITE) ||
+            mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, p.va, p.dma_len) != MrError::None)
+            return nak(aeth::kNakRemoteAccess);
+        qp.write_va = p.va;
+        qp.write_rkey = p.rkey;
+        qp.write_left = p.dma_len;
+        qp.write_len = p.dma_len;
+        qp.in_write = true;
+    }
+    if (imm) {
+        // WRITE with immediate consumes a receive WQE (IBTA 9.4.3).
+        bool rnr = false;
+        if (!take_recv_wqe(qp, qpn, rnr)) {
+            if (rnr) {
+                if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+                if (op.flags & kFirst) qp.in_write = false;
+                return drop("RNR: no receive WQE for WRITE with immediate");
+            }
+            if (qp.has_rwqe) complete_recv(qp, qpn, wc::kLocQpOpErr, wc::kOpRecvRdmaWithImm, 0, &p, 0);
+            return nak(aeth::kNakRemoteOp);
+        }
+    }
+    if (p.len > qp.write_left) {
+        qp.in_write = false;
+        return nak(aeth::kNakInvalidRequest);
+    }
+    if (p.len) {
+        const uint64_t at = qp.write_va + (qp.write_len - qp.write_left);
+        if (mr_.write({qp.write_rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, at, p.data, p.len) != MrError::None) {
+            qp.in_write = false;
+            return nak(aeth::kNakRemoteAccess);
+        }
+        qp.write_left -= p.len;
+    }
+    qp.epsn = psn_add(p.psn, 1);
+    if (op.flags & kLast) {
+        qp.in_write = false;
+        ++qp.msn;
+        if (imm) complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecvRdmaWithImm, qp.write_len, &p, 0);
+    }
+    if (rc && p.ack_req) send_ack(qp, qpn, p, aeth::kAck, p.psn);
+}
+
+}  // namespace hcasim::device

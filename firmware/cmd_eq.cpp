@@ -1,0 +1,44 @@
+// CREATE_EQ (0x301) / DESTROY_EQ (0x302): event queues (one per
+// completion channel, one per context for async events).
+#include "firmware/handlers.h"
+#include "firmware/page_list.h"
+
+namespace hcasim::firmware {
+
+CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx) {
+    const auto in = ctx.input<hcasim_create_eq_in>();
+    ctx.detail = fmt::format("log_size={} msix_vector={:#x}", in.log_size, in.msix_vector);
+    if (in.log_size > 16) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_QUEUE_BAD_SIZE);
+    if (in.msix_vector != 0xffffffffu && in.msix_vector >= HCASIM_MSIX_VECTORS)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_RESERVED_NOT_ZERO);
+    device::Eq eq;
+    eq.log_size = in.log_size;
+    eq.msix_vector = in.msix_vector;
+    if (auto st = read_queue_buf(fw, ctx, sizeof(in), in.buf, sizeof(hcasim_eqe) << in.log_size, eq.ring);
+        st.status)
+        return st;
+    auto eqn = fw.engine->eqs.insert(std::move(eq), ctx.channel);
+    if (!eqn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_EQ_EXHAUSTED);
+    hcasim_create_eq_out out{};
+    out.eqn = *eqn;
+    ctx.output(out);
+    ctx.detail += fmt::format(" eqn={:#x}", *eqn);
+    return kOk;
+}
+
+CmdStatus cmd_destroy_eq(FwState& fw, CmdContext& ctx) {
+    const auto in = ctx.input<hcasim_destroy_eq_in>();
+    ctx.detail = fmt::format("eqn={:#x}", in.eqn);
+    if (!fw.engine->eqs.find_owned(in.eqn, ctx.channel))
+        return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_EQ_BAD_HANDLE);
+    if (fw.engine->eqs.busy(in.eqn)) return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_EQ_BUSY);
+    fw.engine->destroy_eq(in.eqn);
+    return kOk;
+}
+
+// An EQ handle in a create command: none, or one of the channel's EQs.
+bool eq_usable(FwState& fw, uint32_t eqn, uint32_t channel) {
+    return eqn == 0xffffffffu || fw.engine->eqs.find_owned(eqn, channel) != nullptr;
+}
+
+}  // namespace hcasim::firmware

@@ -130,17 +130,22 @@ TEST_CASE("GET_REGION_INFO: sparse mmap capability and fd for BAR2") {
     Message full = c.call(Command::DeviceGetRegionInfo,
                           bytes(RegionInfo{ri.argsz, 0, HCASIM_BAR_MEMIC, 0, 0, 0}));
     read_at(std::span<const uint8_t>(full.payload), 0, ri);
-    CHECK(ri.size == 262144);  // the 64 KiB pool + 2 op windows, rounded to a power of 2
+    // The 64 KiB pool, 2 op windows, then the UAR area (status page + 512
+    // UARs), rounded to a power of 2.
+    CHECK(ri.size == 4 * 1024 * 1024);
     CHECK((ri.flags & kRegionFlagMmap) != 0);
     CHECK(full.fds.size() == 1);
     SparseMmapCap cap{};
     REQUIRE(read_at(std::span<const uint8_t>(full.payload), ri.cap_offset, cap));
     CHECK(cap.header.id == kCapSparseMmap);
-    CHECK(cap.nr_areas == 1);
+    CHECK(cap.nr_areas == 2);
     SparseArea area{};
     REQUIRE(read_at(std::span<const uint8_t>(full.payload), ri.cap_offset + sizeof(cap), area));
     CHECK(area.offset == 0);
-    CHECK(area.size == 65536);  // only the pool is mmap-able; op windows trap
+    CHECK(area.size == 65536);  // the pool is mmap-able; op windows trap
+    REQUIRE(read_at(std::span<const uint8_t>(full.payload), ri.cap_offset + sizeof(cap) + sizeof(area), area));
+    CHECK(area.offset == 3 * 65536);  // the UAR area: doorbells never trap
+    CHECK(area.size == (HCASIM_NUM_UARS + 1) * 4096);
     Message cfg = c.call(Command::DeviceGetRegionInfo,
                          bytes(RegionInfo{sizeof(RegionInfo), 0, kRegionConfig, 0, 0, 0}));
     read_at(std::span<const uint8_t>(cfg.payload), 0, ri);

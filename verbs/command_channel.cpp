@@ -74,6 +74,21 @@ int CommandChannel::open() {
     return 0;
 }
 
+void CommandChannel::set_uar(volatile hcasim_uar* uar, const volatile hcasim_status_page* status) {
+    std::lock_guard lock(mu_);
+    if (ch_ == UINT32_MAX) return;
+    // The page may hold the previous owner's cmd_pi: restart both sides at
+    // 0 (writing the queue address resets the device's consumer index).
+    __atomic_store_n(&uar->cmd_pi, 0u, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    pi_ = 0;
+    t_.write32(HCASIM_CHANNEL_REG(ch_, HCASIM_CH_CMDQ_ADDR_LO), static_cast<uint32_t>(cmdq_.iova));
+    t_.write32(HCASIM_CHANNEL_REG(ch_, HCASIM_CH_CMDQ_ADDR_HI),
+               static_cast<uint32_t>(cmdq_.iova >> 32));
+    uar_ = uar;
+    status_ = status;
+}
+
 void CommandChannel::close() {
     if (ch_ != UINT32_MAX) {
         t_.write32(HCASIM_CHANNEL_REG(ch_, HCASIM_CH_OWNER), 0);
@@ -91,7 +106,8 @@ int CommandChannel::exec(const void* in, size_t in_len, void* out, size_t out_le
         return EINVAL;
     std::lock_guard lock(mu_);
     if (ch_ == UINT32_MAX) return ENODEV;
-    const uint32_t idx = seq_++ % HCASIM_CMDQ_ENTRIES;
+    const uint32_t pi = pi_++;
+    const uint32_t idx = pi % HCASIM_CMDQ_ENTRIES;
     auto* entry = reinterpret_cast<hcasim_cmdq_entry*>(static_cast<uint8_t*>(cmdq_.va) +
                                                        idx * HCASIM_CMDQ_ENTRY_SIZE);
     std::memcpy(in_.va, in, in_len);
@@ -108,8 +124,18 @@ int CommandChannel::exec(const void* in, size_t in_len, void* out, size_t out_le
     auto* own = reinterpret_cast<volatile uint8_t*>(&entry->own);
     std::atomic_thread_fence(std::memory_order_release);
     *own = HCASIM_CMD_OWN_HW;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    t_.write32(HCASIM_CHANNEL_REG(ch_, HCASIM_CH_DOORBELL), idx);
+    // Hand entries [ci, pi + 1) to the device, then kick it if it sleeps.
+    // Before the UAR page is known (QUERY_HCA_CAP) the entry goes through
+    // the trapped DOORBELL register, which runs it at once.
+    std::atomic_thread_fence(std::memory_order_release);
+    if (uar_) {
+        __atomic_store_n(&uar_->cmd_pi, pi + 1, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!status_ || status_->device_state == HCASIM_DEVSTATE_IDLE)
+            t_.write32(HCASIM_REG_WAKE, uar_index());
+    } else {
+        t_.write32(HCASIM_CHANNEL_REG(ch_, HCASIM_CH_DOORBELL), idx);
+    }
 
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (unsigned spin = 0; *own & HCASIM_CMD_OWN_HW; ++spin) {

@@ -2,7 +2,8 @@
 // claims one of the device's command channels (BAR0 OWNER register), puts
 // a command queue page and two mailbox pages in DMA memory, and executes
 // one command at a time: fill the mailbox, hand the entry to the device,
-// ring the doorbell, poll for ownership to come back.
+// store the producer index in the channel's UAR page (cmd_pi) and wake
+// the device if it is idle, poll for ownership to come back.
 //
 // Closing the channel releases it; the device then destroys every object
 // created through it, which is also how a dead process's objects are
@@ -49,13 +50,21 @@ public:
 
     static int status_to_errno(uint8_t status);
     uint32_t index() const { return ch_; }
+    uint32_t uar_index() const { return HCASIM_CHANNEL_UAR(ch_); }
+
+    // Once QUERY_HCA_CAP told where the UAR area is: the channel's UAR
+    // page and the device's status page.  Until then commands go through
+    // the channel's trapped DOORBELL register (the first QUERY_HCA_CAP).
+    void set_uar(volatile hcasim_uar* uar, const volatile hcasim_status_page* status);
 
 private:
     Transport& t_;
     std::mutex mu_;
     uint32_t ch_ = UINT32_MAX;
     uint32_t token_ = 0;
-    uint8_t seq_ = 0;
+    uint32_t pi_ = 0;  // commands issued (running); the device's ci starts at 0
+    volatile hcasim_uar* uar_ = nullptr;
+    const volatile hcasim_status_page* status_ = nullptr;
     DmaBuffer cmdq_{}, in_{}, out_{};
 };
 

@@ -10,14 +10,27 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace hcasim::verbs {
 
 namespace {
 
-std::unique_ptr<Transport> open_transport(const DeviceLocation& loc) {
-    return loc.kind == DeviceLocation::Kind::Pci ? open_pci_transport(loc.path)
-                                                 : open_vfio_user_transport(loc.path);
+// Host-direct, the device serves one vfio-user client at a time: the
+// contexts a process opens on one socket share its connection (each still
+// claims its own command channel).  In a guest each context maps the BARs
+// itself.
+std::shared_ptr<Transport> open_transport(const DeviceLocation& loc) {
+    if (loc.kind == DeviceLocation::Kind::Pci) return open_pci_transport(loc.path);
+    static std::mutex mu;
+    static std::map<std::pair<pid_t, std::string>, std::weak_ptr<Transport>> open;
+    std::lock_guard lock(mu);
+    const auto key = std::make_pair(::getpid(), loc.path);
+    if (auto t = open[key].lock()) return t;
+    std::shared_ptr<Transport> t = open_vfio_user_transport(loc.path);
+    if (t) open[key] = t;
+    return t;
 }
 
 int query_caps(ContextImpl& c) {
@@ -26,7 +39,26 @@ int query_caps(ContextImpl& c) {
     return c.cmd->run(in, c.caps);
 }
 
+// The UAR area of BAR2 (status page, then one page per UAR), when the
+// transport maps it.
+void map_uars(ContextImpl& c) {
+    uint8_t* bar2 = c.transport->bar2();
+    const uint64_t off = c.caps.uar_bar_offset;
+    const uint64_t end = off + (uint64_t{c.caps.num_uars} + 1) * HCASIM_UAR_PAGE_SIZE;
+    if (!bar2 || c.caps.num_uars == 0 || off == 0 || end > c.transport->bar2_len()) return;
+    c.status = reinterpret_cast<volatile hcasim_status_page*>(bar2 + off);
+    c.uar.index = c.cmd->uar_index();
+    c.uar.page = uar_page(c, c.uar.index);
+    c.cmd->set_uar(c.uar.page, c.status);
+}
+
 }  // namespace
+
+volatile hcasim_uar* uar_page(ContextImpl& c, uint32_t index) {
+    if (!c.status || index == 0 || index > c.caps.num_uars) return nullptr;
+    uint8_t* base = c.transport->bar2() + c.caps.uar_bar_offset;
+    return reinterpret_cast<volatile hcasim_uar*>(base + uint64_t{index} * HCASIM_UAR_PAGE_SIZE);
+}
 
 int attach(ContextImpl& c) {
     c.transport = open_transport(*c.loc);
@@ -34,7 +66,10 @@ int attach(ContextImpl& c) {
     c.cmd = std::make_unique<CommandChannel>(*c.transport);
     if (int e = c.cmd->open()) return e;
     c.pid = ::getpid();
-    return query_caps(c);
+    c.uar = Uar{c.cmd->uar_index(), nullptr};
+    if (int e = query_caps(c)) return e;
+    map_uars(c);
+    return 0;
 }
 
 void reattach_after_fork(ContextImpl& c) {
@@ -42,7 +77,10 @@ void reattach_after_fork(ContextImpl& c) {
     // destructors would release its channel or shut down its socket, so
     // the child leaves them alone (and leaks them).
     (void)c.cmd.release();
-    (void)c.transport.release();
+    (void)new std::shared_ptr<Transport>(std::move(c.transport));
+    new (&c.dbrecs) DbrecPool();  // the parent's pages are not the child's
+    c.status = nullptr;
+    c.uar = {};
     c.pid = ::getpid();
     if (int e = attach(c)) {
         // Every command now fails with ENODEV (host-direct: the device
@@ -53,26 +91,6 @@ void reattach_after_fork(ContextImpl& c) {
         errno = e;
     }
 }
-
-namespace {
-
-void fill_context_ops(verbs_context& v) {
-    v.sz = sizeof(verbs_context);
-    v.query_device_ex = query_device_ex;
-    v.query_port = query_port;
-    v.alloc_dm = alloc_dm;
-    v.free_dm = free_dm;
-    v.reg_dm_mr = reg_dm_mr;
-    v.reg_mr_ex = reg_mr_ex;
-    v.alloc_dmah = alloc_dmah;
-    v.dealloc_dmah = dealloc_dmah;
-    v.alloc_td = alloc_td;
-    v.dealloc_td = dealloc_td;
-    v.alloc_parent_domain = alloc_parent_domain;
-    fill_unsupported_ops(v.context.ops);
-}
-
-}  // namespace
 
 }  // namespace hcasim::verbs
 
@@ -85,6 +103,7 @@ HCASIM_EXPORT ibv_context* ibv_open_device(ibv_device* device) {
         errno = e;
         return nullptr;
     }
+    to_dev(device)->node_guid = im->caps.node_guid;
     im->fds[0] = ::eventfd(0, EFD_CLOEXEC);
     im->fds[1] = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     auto* shell = new (std::nothrow) ContextShell{};
@@ -95,7 +114,7 @@ HCASIM_EXPORT ibv_context* ibv_open_device(ibv_device* device) {
     std::memset(&shell->vctx, 0, sizeof(shell->vctx));
     shell->impl = im.release();
     verbs_context& v = shell->vctx;
-    fill_context_ops(v);
+    fill_ops(v);
     ibv_context& c = v.context;
     c.device = device;
     c.cmd_fd = shell->impl->fds[0];
@@ -112,6 +131,7 @@ HCASIM_EXPORT int ibv_close_device(ibv_context* context) {
     // Releasing the channel makes the device destroy whatever this context
     // still owns (like closing the uverbs fd).
     im->cmd.reset();
+    if (im->pid == ::getpid()) im->dbrecs.release(*im->transport);
     im->transport.reset();
     for (int fd : im->fds)
         if (fd >= 0) ::close(fd);

@@ -111,9 +111,22 @@ HCASIM_EXPORT void ibv_free_device_list(ibv_device** list) { std::free(list); }
 
 HCASIM_EXPORT const char* ibv_get_device_name(ibv_device* device) { return device->name; }
 
+// The node GUID is a firmware capability (QUERY_HCA_CAP; the device
+// derives it from its MAC): known once a context was opened, else read
+// through a short-lived one (rdma-core reads it from sysfs).
 HCASIM_EXPORT __be64 ibv_get_device_guid(ibv_device* device) {
-    (void)device;
-    // The GUID is a firmware capability; it is the same for every hcasim
-    // HCA model (see QUERY_HCA_CAP).
-    return __builtin_bswap64(0x0002c9fffe000001ull);
+    DeviceShell* d = to_dev(device);
+    uint64_t guid = d->node_guid.load();
+    if (!guid) {
+        if (ibv_context* ctx = ibv_open_device(device)) {
+            guid = impl(ctx).caps.node_guid;
+            ibv_close_device(ctx);
+        }
+    }
+    return __builtin_bswap64(guid);
+}
+
+HCASIM_EXPORT int ibv_get_device_index(ibv_device* device) {
+    unsigned idx = 0;
+    return std::sscanf(device->name, "hcasim%u", &idx) == 1 ? static_cast<int>(idx) : -1;
 }

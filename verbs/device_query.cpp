@@ -1,12 +1,17 @@
-// Device and port attributes: ibv_query_device, ibv_query_device_ex
-// (max_dm_size = the MEMIC pool), ibv_query_port (rdma-core
-// ibv_query_device(3), ibv_query_device_ex(3), ibv_query_port(3)).
-// Values come from the firmware's QUERY_HCA_CAP, read at open.
+// Device attributes: ibv_query_device, ibv_query_device_ex (max_dm_size =
+// the MEMIC pool), rdma-core ibv_query_device(3), ibv_query_device_ex(3).
+// Values come from the firmware's QUERY_HCA_CAP, read at open, reported
+// the way the mlx5 kernel driver does: max_cqe and max_srq_wr one below
+// the ring sizes (a ring keeps one entry back), max_res_rd_atom =
+// max_qp_rd_atom * max_qp, atomics HCA-wide (IBV_ATOMIC_HCA), and the
+// capability flags of what hcasim implements (RNR NAKs, a system image
+// GUID, modify with the current state).
 #include "verbs/provider.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 
 namespace hcasim::verbs {
@@ -27,9 +32,25 @@ void fill_device_attr(const hcasim_query_hca_cap_out& caps, ibv_device_attr& a) 
     a.max_pd = static_cast<int>(caps.max_pd);
     a.max_mr = static_cast<int>(caps.max_mr);
     a.phys_port_cnt = static_cast<uint8_t>(caps.phys_port_cnt);
-    a.atomic_cap = IBV_ATOMIC_NONE;
+    a.max_qp = static_cast<int>(caps.max_qp);
+    a.max_qp_wr = static_cast<int>(caps.max_qp_wr);
+    a.device_cap_flags =
+        IBV_DEVICE_SYS_IMAGE_GUID | IBV_DEVICE_RC_RNR_NAK_GEN | IBV_DEVICE_CURR_QP_STATE_MOD;
+    a.max_sge = static_cast<int>(caps.max_sge);
+    a.max_sge_rd = static_cast<int>(caps.max_sge);
+    a.max_cq = static_cast<int>(caps.max_cq);
+    a.max_cqe = caps.max_cqe ? static_cast<int>(caps.max_cqe - 1) : 0;
+    a.max_qp_rd_atom = static_cast<int>(caps.max_qp_rd_atom);
+    a.max_qp_init_rd_atom = static_cast<int>(caps.max_qp_init_rd_atom);
+    a.max_res_rd_atom = static_cast<int>(
+        std::min<uint64_t>(uint64_t{caps.max_qp_rd_atom} * caps.max_qp, INT32_MAX));
+    a.atomic_cap = caps.max_qp_rd_atom ? IBV_ATOMIC_HCA : IBV_ATOMIC_NONE;
+    a.max_ah = INT32_MAX;  // address handles are the library's own
+    a.max_srq = static_cast<int>(caps.max_srq);
+    a.max_srq_wr = caps.max_srq_wr ? static_cast<int>(caps.max_srq_wr - 1) : 0;
+    a.max_srq_sge = static_cast<int>(caps.max_srq_sge);
     a.max_pkeys = 1;
-    a.local_ca_ack_delay = 16;
+    a.local_ca_ack_delay = static_cast<uint8_t>(caps.local_ca_ack_delay);
 }
 
 }  // namespace
@@ -47,26 +68,6 @@ int query_device_ex(ibv_context* ctx, const ibv_query_device_ex_input* input,
     return 0;
 }
 
-// hcasim has no fabric yet: its one port reports DOWN (no data path).
-int query_port(ibv_context* context, uint8_t port_num, ibv_port_attr* port_attr,
-               size_t attr_size) {
-    (void)context;
-    if (port_num != 1 || !port_attr) return EINVAL;
-    ibv_port_attr a{};
-    a.state = IBV_PORT_DOWN;
-    a.max_mtu = IBV_MTU_4096;
-    a.active_mtu = IBV_MTU_4096;
-    a.gid_tbl_len = 1;
-    a.max_msg_sz = 1u << 31;
-    a.pkey_tbl_len = 1;
-    a.phys_state = 3;  // disabled
-    a.active_width = 2;
-    a.active_speed = 32;
-    a.link_layer = IBV_LINK_LAYER_INFINIBAND;
-    std::memcpy(port_attr, &a, std::min(attr_size, sizeof(a)));
-    return 0;
-}
-
 }  // namespace hcasim::verbs
 
 using namespace hcasim::verbs;
@@ -76,13 +77,3 @@ HCASIM_EXPORT int ibv_query_device(ibv_context* context, ibv_device_attr* device
     return 0;
 }
 
-// rdma-core's verbs.h turns ibv_query_port() into an inline that uses the
-// query_port op (full struct) and falls back to this exported symbol with
-// the legacy struct, which is a prefix of ibv_port_attr.
-#undef ibv_query_port
-HCASIM_EXPORT int ibv_query_port(ibv_context* context, uint8_t port_num,
-                                 struct _compat_ibv_port_attr* port_attr) {
-    return hcasim::verbs::query_port(context, port_num,
-                                     reinterpret_cast<ibv_port_attr*>(port_attr),
-                                     offsetof(ibv_port_attr, flags));
-}

@@ -76,7 +76,7 @@ ibv_dm* alloc_memic(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
         errno = EINVAL;
         return nullptr;
     }
-    uint8_t* bar2 = c.transport->memic_base();
+    uint8_t* bar2 = c.transport->bar2();
     if (!bar2 || !(c.caps.caps & HCASIM_CAP_MEMIC)) {
         errno = EOPNOTSUPP;
         return nullptr;
@@ -90,7 +90,7 @@ ibv_dm* alloc_memic(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
         errno = e;
         return nullptr;
     }
-    DmShell* dm = out.memic_addr + in.length <= c.transport->memic_len() ? new_dm(ctx, 0) : nullptr;
+    DmShell* dm = out.memic_addr + in.length <= c.transport->bar2_len() ? new_dm(ctx, 0) : nullptr;
     if (!dm) {  // no memory, or a firmware answer outside BAR2
         dealloc_memic(ctx, out.memic_addr, in.length);
         errno = ENOMEM;

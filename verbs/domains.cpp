@@ -1,11 +1,13 @@
 // Thread domains and parent domains (rdma-core ibv_alloc_td(3),
 // ibv_alloc_parent_domain(3)), with the mlx5 provider's rules:
-//  - ibv_alloc_td: comp_mask != 0 -> EINVAL; ibv_dealloc_td while a parent
-//    domain uses it -> EBUSY;
+//  - ibv_alloc_td: comp_mask != 0 -> EINVAL; the thread domain gets its
+//    own UAR (ALLOC_UAR; mlx5's dedicated UAR), which QPs created on a
+//    parent domain with it ring; ibv_dealloc_td while a parent domain uses
+//    it -> EBUSY;
 //  - ibv_alloc_parent_domain: pd NULL or unknown comp_mask bits -> EINVAL;
 //    holds a reference on its PD and TD; freed with ibv_dealloc_pd, EBUSY
 //    while objects use it;
-//  - provider buffers go through the parent domain's allocators.
+//  - provider buffers go through the parent domain's allocators (buf.cpp).
 #include "verbs/provider.h"
 
 #include <cerrno>
@@ -14,6 +16,18 @@
 #include <new>
 
 namespace hcasim::verbs {
+
+namespace {
+
+int free_uar(ContextImpl& c, uint32_t uar) {
+    hcasim_dealloc_uar_in in{};
+    in.hdr.opcode = HCASIM_CMD_DEALLOC_UAR;
+    in.uar = uar;
+    hcasim_dealloc_uar_out out{};
+    return c.cmd->run(in, out);
+}
+
+}  // namespace
 
 ibv_td* alloc_td(ibv_context* ctx, ibv_td_init_attr* attr) {
     if (attr->comp_mask) {
@@ -27,12 +41,33 @@ ibv_td* alloc_td(ibv_context* ctx, ibv_td_init_attr* attr) {
     }
     td->td.context = ctx;
     td->refcount = 1;
+    ContextImpl& c = impl(ctx);
+    if (c.status) {  // UARs are mapped: a dedicated one
+        hcasim_alloc_uar_in in{};
+        in.hdr.opcode = HCASIM_CMD_ALLOC_UAR;
+        hcasim_alloc_uar_out out{};
+        int e = c.cmd->run(in, out);
+        volatile hcasim_uar* page = e ? nullptr : uar_page(c, out.uar);
+        if (!e && !page) {  // an index outside the mapped area
+            free_uar(c, out.uar);
+            e = EIO;
+        }
+        if (e) {
+            delete td;
+            errno = e;
+            return nullptr;
+        }
+        td->uar = {out.uar, page};
+    }
     return &td->td;
 }
 
 int dealloc_td(ibv_td* ibtd) {
     TdShell* td = to_td(ibtd);
     if (td->refcount.load() > 1) return EBUSY;
+    if (td->uar.page) {
+        if (int e = free_uar(impl(ibtd->context), td->uar.index)) return e;
+    }
     delete td;
     return 0;
 }
@@ -78,64 +113,4 @@ int dealloc_parent_domain(PdShell* pd) {
     return 0;
 }
 
-int provider_buffer_alloc(ibv_pd* ibpd, size_t size, size_t alignment, uint64_t resource_type,
-                          ProviderBuffer& out) {
-    PdShell* pd = ibpd ? to_pd(ibpd) : nullptr;
-    out = {};
-    out.size = size;
-    out.resource_type = resource_type;
-    if (pd && pd->is_parent && pd->alloc) {
-        void* p = pd->alloc(ibpd, pd->pd_context, size, alignment, resource_type);
-        if (!p) return ENOMEM;
-        if (p != IBV_ALLOCATOR_USE_DEFAULT) {
-            out.ptr = p;
-            out.from_user_allocator = true;
-            ++pd->refcount;  // the buffer's object uses the parent domain
-            return 0;
-        }
-    }
-    if (::posix_memalign(&out.ptr, std::max<size_t>(alignment, sizeof(void*)), size) != 0)
-        return ENOMEM;
-    std::memset(out.ptr, 0, size);
-    if (pd && pd->is_parent) ++pd->refcount;
-    return 0;
-}
-
-void provider_buffer_free(ibv_pd* ibpd, ProviderBuffer& buf) {
-    if (!buf.ptr) return;
-    PdShell* pd = ibpd ? to_pd(ibpd) : nullptr;
-    if (buf.from_user_allocator && pd && pd->free)
-        pd->free(ibpd, pd->pd_context, buf.ptr, buf.resource_type);
-    else if (!buf.from_user_allocator)
-        std::free(buf.ptr);
-    if (pd && pd->is_parent) --pd->refcount;
-    buf = {};
-}
-
 }  // namespace hcasim::verbs
-
-// Private entry points (not rdma-core API): let tests drive the provider
-// buffer path before queues exist.  Exported under HCASIM_PRIVATE_1.
-using namespace hcasim::verbs;
-
-HCASIM_EXPORT void* hcasim_provider_buffer_alloc(ibv_pd* pd, size_t size, size_t alignment,
-                                                 uint64_t resource_type, void** cookie) {
-    auto* b = new (std::nothrow) ProviderBuffer();
-    if (!b) {
-        errno = ENOMEM;
-        return nullptr;
-    }
-    if (int e = provider_buffer_alloc(pd, size, alignment, resource_type, *b)) {
-        delete b;
-        errno = e;
-        return nullptr;
-    }
-    *cookie = b;
-    return b->ptr;
-}
-
-HCASIM_EXPORT void hcasim_provider_buffer_free(ibv_pd* pd, void* cookie) {
-    auto* b = static_cast<ProviderBuffer*>(cookie);
-    provider_buffer_free(pd, *b);
-    delete b;
-}

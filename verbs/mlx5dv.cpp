@@ -43,11 +43,11 @@ HCASIM_EXPORT void* hcasim_mlx5dv_dm_map_op_addr(ibv_dm* ibdm, uint8_t op) {
         errno = EOPNOTSUPP;
         return nullptr;
     }
-    uint8_t* bar2 = c.transport->memic_base();
+    uint8_t* bar2 = c.transport->bar2();
     // The op windows must be in this process's BAR2 mapping and trap to
-    // the device; host-direct maps only the pool.
+    // the device; host-direct has no VMM to trap them.
     const uint64_t op_addr = c.caps.memic_op_offset + op * c.caps.memic_op_stride + dm->memic_addr;
-    if (!bar2 || op_addr + dm->alloc_len > c.transport->memic_len()) {
+    if (!bar2 || !c.transport->bar2_traps() || op_addr + dm->alloc_len > c.transport->bar2_len()) {
         errno = EOPNOTSUPP;
         return nullptr;
     }

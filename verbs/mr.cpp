@@ -6,9 +6,11 @@
 //
 // Errors, as rdma-core + kernel: unknown access bits, remote write or
 // atomic without local write, length 0, addr and iova in different page
-// offsets, ADDR and FD masks wrong -> EINVAL; ODP, dma-buf (FD), ibv_buf
-// -> EOPNOTSUPP; unknown comp_mask bits -> EINVAL; pinning failures ->
-// the mlock errno.
+// offsets, ADDR and FD masks wrong -> EINVAL; ODP, dma-buf (FD) ->
+// EOPNOTSUPP; unknown comp_mask bits -> EINVAL; pinning failures -> the
+// mlock errno.  An ibv_buf (IBV_REG_MR_MASK_BUF, ibv_reg_buf_mr) is
+// registered like any memory, after libibverbs' checks: same PD, ADDR set,
+// the range inside the buffer, no FD/FD_OFFSET -> else EINVAL.
 #include "verbs/provider.h"
 
 #include <cerrno>
@@ -42,11 +44,6 @@ int check_access(unsigned access) {
     return 0;
 }
 
-PdShell* real_pd(ibv_pd* pd) {
-    PdShell* p = to_pd(pd);
-    return p->is_parent ? p->protection : p;
-}
-
 ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsigned access,
                       DmahShell* dmah) {
     if (int e = check_access(access)) {
@@ -65,7 +62,7 @@ ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsi
     }
     hcasim_create_mkey_in in{};
     in.hdr.opcode = HCASIM_CMD_CREATE_MKEY;
-    in.pdn = real_pd(pd)->pdn;
+    in.pdn = real_pd(to_pd(pd))->pdn;
     in.access = access & kAccessDevice;
     in.iova = iova;
     in.length = length;
@@ -93,30 +90,12 @@ ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsi
 
 int create_mkey(ibv_context* ctx, const hcasim_create_mkey_in& in,
                 const std::vector<uint64_t>& pages, uint32_t& mkey) {
-    ContextImpl& c = impl(ctx);
     // The MTT goes in DMA pages of 512 entries; their addresses follow the
     // fixed input.
-    std::vector<DmaBuffer> mtt((pages.size() + HCASIM_MTT_PER_PAGE - 1) / HCASIM_MTT_PER_PAGE);
-    std::vector<uint8_t> buf(sizeof(in) + 8 * mtt.size());
     hcasim_create_mkey_in fixed = in;
-    fixed.num_mtt_pages = static_cast<uint32_t>(mtt.size());
-    int e = 0;
-    for (size_t i = 0; i < mtt.size() && !e; ++i) {
-        e = c.transport->alloc_dma_page(mtt[i]);
-        if (e) break;
-        const size_t first = i * HCASIM_MTT_PER_PAGE;
-        const size_t n = std::min<size_t>(HCASIM_MTT_PER_PAGE, pages.size() - first);
-        std::memcpy(mtt[i].va, pages.data() + first, 8 * n);
-        std::memcpy(buf.data() + sizeof(in) + 8 * i, &mtt[i].iova, 8);
-    }
-    std::memcpy(buf.data(), &fixed, sizeof(fixed));
     hcasim_create_mkey_out out{};
-    if (!e) {
-        CmdResult r;
-        e = c.cmd->exec(buf.data(), buf.size(), &out, sizeof(out), r);
-        if (!e) e = CommandChannel::status_to_errno(r.status);
-    }
-    for (auto& p : mtt) c.transport->free_dma_page(p);
+    const int e = exec_with_pages(impl(ctx), &fixed, sizeof(fixed), &fixed.num_mtt_pages, pages,
+                                  &out, sizeof(out));
     if (!e) mkey = out.mkey;
     return e;
 }
@@ -150,12 +129,24 @@ ibv_mr* reg_mr_ex(ibv_pd* pd, ibv_mr_init_attr* attr) {
     constexpr uint64_t known = IBV_REG_MR_MASK_IOVA | IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_FD |
                                IBV_REG_MR_MASK_FD_OFFSET | IBV_REG_MR_MASK_DMAH |
                                IBV_REG_MR_MASK_BUF;
-    const uint64_t mask = attr->comp_mask;
+    uint64_t mask = attr->comp_mask;
     if (mask & ~known) {
         errno = EINVAL;
         return nullptr;
     }
-    if (mask & (IBV_REG_MR_MASK_FD | IBV_REG_MR_MASK_BUF)) {  // dma-buf / ibv_buf
+    if (mask & IBV_REG_MR_MASK_BUF) {
+        const ibv_buf* b = attr->buf;
+        const auto base = reinterpret_cast<uintptr_t>(b ? b->addr : nullptr);
+        const auto addr = reinterpret_cast<uintptr_t>(attr->addr);
+        if (!b || b->pd != pd || !(mask & IBV_REG_MR_MASK_ADDR) || addr < base ||
+            addr - base > b->size || attr->length > b->size - (addr - base) ||
+            (mask & (IBV_REG_MR_MASK_FD | IBV_REG_MR_MASK_FD_OFFSET))) {
+            errno = EINVAL;
+            return nullptr;
+        }
+        mask &= ~static_cast<uint64_t>(IBV_REG_MR_MASK_BUF);
+    }
+    if (mask & IBV_REG_MR_MASK_FD) {  // dma-buf
         errno = EOPNOTSUPP;
         return nullptr;
     }

@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #define HCASIM_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -28,13 +30,42 @@ struct DeviceLocation {
 struct DeviceShell {
     ibv_device dev;  // first
     DeviceLocation* loc;
+    std::atomic<uint64_t> node_guid{0};  // from QUERY_HCA_CAP, once a context opened
+};
+
+// A UAR: one doorbell page of BAR2 (abi/hcasim_abi.h, "Data path").
+struct Uar {
+    uint32_t index = 0;
+    volatile hcasim_uar* page = nullptr;  // nullptr: not mapped (kicks are WAKE writes)
+};
+
+// Doorbell records the library allocates itself: 64-byte slots of DMA
+// pages (one per cache line, as mlx5 does), shared by a context's queues.
+class DbrecPool {
+public:
+    // A zeroed 8-byte record: its address and bus address.  0 or errno.
+    int alloc(Transport& t, uint32_t*& va, uint64_t& bus);
+    void free(uint32_t* va);
+    void release(Transport& t);  // at close: every page back
+
+private:
+    struct Slot {
+        uint32_t* va;
+        uint64_t bus;
+    };
+    std::mutex mu_;
+    std::vector<DmaRegion> pages_;
+    std::vector<Slot> free_;
 };
 
 // Per-context state that is not part of rdma-core's structs.
 struct ContextImpl {
-    std::unique_ptr<Transport> transport;
+    std::shared_ptr<Transport> transport;  // shared by a process's contexts of one device
     std::unique_ptr<CommandChannel> cmd;
     hcasim_query_hca_cap_out caps{};
+    volatile hcasim_status_page* status = nullptr;  // UAR page 0 (nullptr: not mapped)
+    Uar uar;                                        // the command channel's UAR
+    DbrecPool dbrecs;
     int fds[2] = {-1, -1};  // cmd_fd/async_fd stand-ins (eventfds)
     const DeviceLocation* loc = nullptr;
     pid_t pid = 0;          // the process that owns transport and cmd
@@ -46,6 +77,8 @@ int attach(ContextImpl& c);
 // its command channel: give the child its own (rdma-core programs, and
 // pyverbs' tests, use the parent's context from forked children).
 void reattach_after_fork(ContextImpl& c);
+// UAR page `index` of the context's BAR2 mapping (nullptr: not mapped).
+volatile hcasim_uar* uar_page(ContextImpl& c, uint32_t index);
 
 struct ContextShell {
     verbs_context vctx;  // first; its last member is the ibv_context
@@ -55,6 +88,7 @@ struct ContextShell {
 struct TdShell {
     ibv_td td;  // first
     std::atomic<int> refcount;  // 1 + parent domains using it
+    Uar uar;                    // its own doorbell page (ALLOC_UAR), if mapped
 };
 
 // A protection domain, or a parent domain (rdma-core
@@ -71,6 +105,9 @@ struct PdShell {
     void (*free)(ibv_pd*, void*, void*, uint64_t) = nullptr;
     void* pd_context = nullptr;
 };
+
+// The PD a (parent) domain protects with.
+inline PdShell* real_pd(PdShell* p) { return p->is_parent ? p->protection : p; }
 
 struct DmahShell {
     ibv_dmah dmah;  // first
@@ -98,6 +135,126 @@ struct DmShell {
     uint8_t* va;          // MEMIC: CPU mapping of the block; SW ICM: NULL
 };
 
+// Provider buffers (queue rings, doorbell records), through a parent
+// domain's allocators: alloc(pd, pd_context, size, alignment,
+// resource_type), with IBV_ALLOCATOR_USE_DEFAULT meaning "allocate it
+// yourself" and NULL a failure (ENOMEM).  resource_type is one of
+// mlx5dv.h's MLX5DV_RES_TYPE_*.  User memory is pinned and translated like
+// registered memory; the library's own comes from Transport::alloc_dma, so
+// the device reaches it without help (host-direct: the fd-backed arena).
+struct ProviderBuffer {
+    uint8_t* ptr = nullptr;
+    size_t size = 0;
+    uint64_t resource_type = 0;
+    bool from_user_allocator = false;
+    DmaRegion own;                // the library's memory
+    std::vector<uint64_t> pages;  // bus address of each 4 KiB page it touches
+    uint32_t page_offset = 0;     // byte 0 within the first page
+};
+// pd may be nullptr (no parent domain) or any PD.  0 or errno.
+int provider_buffer_alloc(ContextImpl& c, ibv_pd* pd, size_t size, size_t alignment,
+                          uint64_t resource_type, ProviderBuffer& out);
+void provider_buffer_free(ContextImpl& c, ibv_pd* pd, ProviderBuffer& buf);
+
+// A doorbell record (8 bytes, 8-byte aligned): from the parent domain's
+// allocator (MLX5DV_RES_TYPE_DBR, size 8, alignment 8) or the context's pool.
+struct Dbrec {
+    uint32_t* va = nullptr;
+    uint64_t bus = 0;
+    ProviderBuffer user;  // set when the allocator gave the memory
+};
+int dbrec_alloc(ContextImpl& c, ibv_pd* pd, Dbrec& out);
+void dbrec_free(ContextImpl& c, ibv_pd* pd, Dbrec& db);
+
+struct QpShell;
+
+// A completion queue (ibv_create_cq / ibv_create_cq_ex): a ring of
+// hcasim_cqe the device writes, consumer index `ci` (running count), and
+// the QPs that complete here (a CQE's qpn finds its QP, whose SQ tail or
+// SRQ free list the CQE advances).
+struct CqShell {
+    ibv_cq_ex cq;  // first; ibv_cq is a prefix of it
+    ContextImpl* c = nullptr;
+    std::mutex mu;  // polling, resizing, the QP list
+    ProviderBuffer buf;
+    Dbrec db;
+    ibv_pd* alloc_pd = nullptr;  // parent domain whose allocators made buf/db
+    uint32_t cqn = 0;
+    uint32_t entries = 0;  // a power of two
+    uint32_t ci = 0;
+    uint32_t arm_sn = 0;
+    bool extended = false;
+    std::vector<QpShell*> qps;
+    hcasim_cqe cur{};  // the CQE start_poll/next_poll stand on
+};
+
+// One ring of WQEs (SQ or RQ) with a fixed stride.
+struct WorkQueue {
+    uint8_t* base = nullptr;
+    uint32_t entries = 0;   // a power of two
+    uint32_t stride = 0;    // bytes, a power of two
+    uint32_t max_post = 0;  // WQEs the user may have outstanding
+    uint32_t max_gs = 0;    // SGEs per WQE
+    uint32_t head = 0;      // WQEs posted (running)
+    std::atomic<uint32_t> tail{0};  // WQEs completed (running), advanced by polling
+    std::mutex mu;
+    uint8_t* wqe(uint32_t n) const { return base + static_cast<size_t>(n & (entries - 1)) * stride; }
+};
+
+// A shared receive queue: mlx5's free list of WQEs linked through
+// hcasim_recv_wqe.next; posting takes the head, a completion puts the WQE
+// back after the tail; head == tail means full.
+struct SrqShell {
+    ibv_srq srq;  // first
+    ContextImpl* c = nullptr;
+    std::mutex mu;
+    ProviderBuffer buf;
+    Dbrec db;
+    uint32_t srqn = 0;
+    uint32_t entries = 0, stride = 0, max_gs = 0;
+    uint32_t head = 0, tail = 0;
+    uint32_t counter = 0;  // WQEs posted (running): the doorbell record
+    std::atomic<int> qps{0};  // QPs using it (ibv_destroy_srq -> EBUSY)
+    uint8_t* wqe(uint32_t i) const { return buf.ptr + static_cast<size_t>(i) * stride; }
+};
+
+// An address handle: the UD address vector it stands for.
+struct AhShell {
+    ibv_ah ah;  // first
+    hcasim_wqe_ud av{};  // remote_qpn/qkey filled per WQE
+    PdShell* pd = nullptr;
+};
+
+struct QpShell {
+    ibv_qp_ex qpx;  // first; qpx.qp_base is the ibv_qp
+    ContextImpl* c = nullptr;
+    ProviderBuffer buf;  // RQ at 0, SQ at sq_offset
+    Dbrec db;
+    Uar uar;
+    ibv_pd* alloc_pd = nullptr;  // the PD or parent domain it was created on
+    WorkQueue sq, rq;
+    uint32_t sq_offset = 0;
+    uint32_t max_inline = 0;
+    bool sig_all = false;
+    bool has_ex = false;  // created with IBV_QP_INIT_ATTR_SEND_OPS_FLAGS
+    uint64_t send_ops = 0;  // IBV_QP_EX_WITH_* its type executes (bit n = IBV_WR_* n)
+    // ibv_wr_* batch (sq.mu is held from wr_start to wr_complete/abort).
+    uint32_t wr_n = 0;
+    int wr_err = 0;
+    uint8_t* wr_cur = nullptr;
+    ibv_qp* ibqp() { return &qpx.qp_base; }
+};
+
+// ibv_alloc_buf(3): the opaque handle (rdma-core keeps its layout private).
+}  // namespace hcasim::verbs
+struct ibv_buf {
+    ibv_pd* pd;
+    void* addr;
+    size_t size;
+    hcasim::verbs::DmaRegion region;
+};
+namespace hcasim::verbs {
+
 inline ContextShell* to_ctx(ibv_context* c) {
     return reinterpret_cast<ContextShell*>(verbs_get_ctx(c));
 }
@@ -112,11 +269,20 @@ inline TdShell* to_td(ibv_td* t) { return reinterpret_cast<TdShell*>(t); }
 inline DmahShell* to_dmah(ibv_dmah* d) { return reinterpret_cast<DmahShell*>(d); }
 inline MrShell* to_mr(ibv_mr* m) { return reinterpret_cast<MrShell*>(m); }
 inline DeviceShell* to_dev(ibv_device* d) { return reinterpret_cast<DeviceShell*>(d); }
+inline CqShell* to_cq(ibv_cq* c) { return reinterpret_cast<CqShell*>(c); }
+inline CqShell* to_cq(ibv_cq_ex* c) { return reinterpret_cast<CqShell*>(c); }
+inline QpShell* to_qp(ibv_qp* q) { return reinterpret_cast<QpShell*>(q); }
+inline QpShell* to_qp(ibv_qp_ex* q) { return reinterpret_cast<QpShell*>(q); }
+inline SrqShell* to_srq(ibv_srq* s) { return reinterpret_cast<SrqShell*>(s); }
+inline AhShell* to_ah(ibv_ah* a) { return reinterpret_cast<AhShell*>(a); }
 
-// Context ops (verbs_context) implemented in dm.cpp / device_query.cpp.
+// The provider's ops (one table: ops.cpp), each implemented in the file
+// of its object.
 int query_device_ex(ibv_context* ctx, const ibv_query_device_ex_input* input,
                     ibv_device_attr_ex* attr, size_t attr_size);
 int query_port(ibv_context* ctx, uint8_t port_num, ibv_port_attr* attr, size_t attr_size);
+// GID `index` of port `port` and its HCASIM_GID_TYPE_*.  0 or EINVAL.
+int query_gid(ContextImpl& c, uint32_t port, uint32_t index, ibv_gid& gid, uint32_t& type);
 ibv_dm* alloc_dm(ibv_context* ctx, ibv_alloc_dm_attr* attr);
 // mlx5dv_alloc_dm(3): MEMIC or one of the SW ICM types.
 ibv_dm* alloc_dm_typed(ibv_context* ctx, ibv_alloc_dm_attr* attr, uint32_t type);
@@ -128,6 +294,31 @@ int dealloc_dmah(ibv_dmah* dmah);
 ibv_td* alloc_td(ibv_context* ctx, ibv_td_init_attr* attr);
 int dealloc_td(ibv_td* td);
 ibv_pd* alloc_parent_domain(ibv_context* ctx, ibv_parent_domain_init_attr* attr);
+void* alloc_buf(ibv_pd* pd, size_t size, ibv_buf** buf);
+void free_buf(ibv_buf* buf);
+// cq.cpp, poll.cpp
+ibv_cq_ex* create_cq_ex(ibv_context* ctx, ibv_cq_init_attr_ex* attr);
+int poll_cq(ibv_cq* cq, int n, ibv_wc* wc);
+int req_notify_cq(ibv_cq* cq, int solicited_only);
+void set_poll_ops(CqShell* cq, uint64_t wc_flags);
+// Completion bookkeeping when a QP goes away or back to RESET: its CQEs
+// still in `cq` are dropped (SRQ WQEs they name go back to the free list).
+void cq_clean(CqShell* cq, uint32_t qpn, SrqShell* srq);
+void cq_attach(CqShell* cq, QpShell* qp);
+void cq_detach(CqShell* cq, QpShell* qp);
+// qp.cpp, post.cpp, qp_ex.cpp
+ibv_qp* create_qp_ex(ibv_context* ctx, ibv_qp_init_attr_ex* attr);
+int post_send(ibv_qp* qp, ibv_send_wr* wr, ibv_send_wr** bad);
+int post_recv(ibv_qp* qp, ibv_recv_wr* wr, ibv_recv_wr** bad);
+void set_wr_ops(QpShell* qp);
+// srq.cpp
+ibv_srq* create_srq_ex(ibv_context* ctx, ibv_srq_init_attr_ex* attr);
+int post_srq_recv(ibv_srq* srq, ibv_recv_wr* wr, ibv_recv_wr** bad);
+void srq_free_wqe(SrqShell* srq, uint32_t idx);
+// unsupported.cpp: memory windows
+ibv_mw* alloc_mw(ibv_pd* pd, ibv_mw_type type);
+int bind_mw(ibv_qp* qp, ibv_mw* mw, ibv_mw_bind* bind);
+int dealloc_mw(ibv_mw* mw);
 
 // Creates an mkey; `extra` are the MTT page addresses that follow the
 // fixed input.  Returns 0 or errno.
@@ -138,21 +329,37 @@ int destroy_mkey(ibv_context* ctx, uint32_t mkey);
 // mkey and returns nullptr with errno ENOMEM.
 MrShell* new_mr(ibv_pd* pd, void* addr, size_t length, uint32_t mkey);
 
-// Provider buffers (queues, doorbell records) through a parent domain's
-// allocators: alloc(pd, pd_context, size, alignment, resource_type), with
-// IBV_ALLOCATOR_USE_DEFAULT meaning "allocate it yourself" and NULL a
-// failure (ENOMEM).  resource_type is one of mlx5dv.h's MLX5DV_RES_TYPE_*.
-struct ProviderBuffer {
-    void* ptr = nullptr;
-    size_t size = 0;
-    uint64_t resource_type = 0;
-    bool from_user_allocator = false;
-};
-int provider_buffer_alloc(ibv_pd* pd, size_t size, size_t alignment, uint64_t resource_type,
-                          ProviderBuffer& out);
-void provider_buffer_free(ibv_pd* pd, ProviderBuffer& buf);
+// Runs a create/modify command whose fixed input `fixed` (with its
+// hcasim_queue_buf at `qbuf`) is followed by the page list of `pages`, in
+// DMA pages of HCASIM_MTT_PER_PAGE entries (as CREATE_MKEY's MTT).  Fills
+// num_mtt_pages.  Returns 0 or errno; `out` gets the output mailbox.
+int exec_with_pages(ContextImpl& c, void* fixed, size_t fixed_len, uint32_t* num_mtt_pages,
+                    const std::vector<uint64_t>& pages, void* out, size_t out_len);
+// The hcasim_queue_buf of a ring and its doorbell record.
+hcasim_queue_buf queue_buf(const ProviderBuffer& b, const Dbrec& db);
 
-// Fills the legacy ibv_context_ops with functions that fail cleanly.
-void fill_unsupported_ops(ibv_context_ops& ops);
+// Doorbells (abi/hcasim_abi.h "Posting"): after a doorbell record or the
+// command producer index was stored, make sure the device looks.  A full
+// fence orders the store before reading the device state; an IDLE device
+// gets the UAR index written to BAR0 WAKE.
+inline void wake_device(Transport& t, const volatile hcasim_status_page* status, uint32_t uar) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!status || status->device_state == HCASIM_DEVSTATE_IDLE) t.write32(HCASIM_REG_WAKE, uar);
+}
+inline void ring_doorbell(ContextImpl& c, const Uar& u) {
+    if (u.page) __atomic_fetch_add(&u.page->kick, 1u, __ATOMIC_RELEASE);
+    wake_device(*c.transport, c.status, u.index);
+}
+inline void store_le32(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+// Fills the context's op table (verbs_context and the legacy
+// ibv_context_ops the inline data-path verbs call).
+void fill_ops(verbs_context& v);
+
+// WQE/CQE counters are 16 bits on the wire: the running count that
+// `counter` (the last completed index) brings `tail` to.
+inline uint32_t advance16(uint32_t tail, uint16_t counter) {
+    return tail + static_cast<uint16_t>(counter + 1 - static_cast<uint16_t>(tail));
+}
 
 }  // namespace hcasim::verbs

@@ -23,6 +23,14 @@ struct DmaBuffer {
     size_t len = 0;     // bytes
 };
 
+// Pinned, page-aligned, zeroed memory of the library's own (queues,
+// doorbell records, ibv_alloc_buf): the bus address of each 4 KiB page.
+struct DmaRegion {
+    void* va = nullptr;
+    size_t len = 0;               // bytes, a multiple of 4096
+    std::vector<uint64_t> pages;  // bus address of each page
+};
+
 class Transport {
 public:
     virtual ~Transport() = default;
@@ -31,9 +39,13 @@ public:
     virtual uint32_t read32(uint32_t offset) = 0;
     virtual void write32(uint32_t offset, uint32_t value) = 0;
 
-    // BAR2 (MEMIC window) mapped into this process; nullptr if absent.
-    virtual uint8_t* memic_base() = 0;
-    virtual size_t memic_len() const = 0;
+    // BAR2 mapped whole into this process (MEMIC pool, MEMIC operation
+    // windows, UAR pages); nullptr if absent.
+    virtual uint8_t* bar2() = 0;
+    virtual size_t bar2_len() const = 0;
+    // Whether a store to BAR2 outside its mmap-able areas reaches the
+    // device (a VMM traps it).  Host-direct has no VMM: false.
+    virtual bool bar2_traps() const = 0;
 
     // Sets Memory Space + Bus Master in the PCI command register.
     // Returns 0 or errno.
@@ -43,6 +55,12 @@ public:
     // errno (ENOMEM, EPERM when bus addresses cannot be read).
     virtual int alloc_dma_page(DmaBuffer& out) = 0;
     virtual void free_dma_page(DmaBuffer& buf) = 0;
+
+    // `len` bytes (rounded up to pages) of DMA-able memory, zeroed, that
+    // the device reaches without help from this process (host-direct: the
+    // fd-backed arena; in a guest: mlocked pages).  0 or errno.
+    virtual int alloc_dma(size_t len, DmaRegion& out) = 0;
+    virtual void free_dma(DmaRegion& region) = 0;
 
     // PCI config space of the function (TPH programming).  0 or errno.
     virtual int config_read(uint32_t offset, void* dst, uint32_t len) = 0;

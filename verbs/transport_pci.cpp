@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace hcasim::verbs {
 
@@ -50,8 +51,9 @@ public:
     void write32(uint32_t off, uint32_t v) override {
         if (off + 4 <= bar0_len_) bar0_[off / 4] = v;
     }
-    uint8_t* memic_base() override { return bar2_; }
-    size_t memic_len() const override { return bar2_len_; }
+    uint8_t* bar2() override { return bar2_; }
+    size_t bar2_len() const override { return bar2_len_; }
+    bool bar2_traps() const override { return true; }  // QEMU traps the unmapped pages
 
     int enable_bus_master() override {
         const std::string path = dir_ + "/config";
@@ -67,36 +69,44 @@ public:
     }
 
     int alloc_dma_page(DmaBuffer& out) override {
-        void* p = ::mmap(nullptr, kPage, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (p == MAP_FAILED) return ENOMEM;
-        // Keep the page resident, out of fork's copy-on-write, and out of
-        // khugepaged's collapsing (which would move it).
-        if (::madvise(p, kPage, MADV_NOHUGEPAGE) != 0 || ::mlock(p, kPage) != 0 ||
-            ::madvise(p, kPage, MADV_DONTFORK) != 0) {
-            int e = errno;
-            ::munmap(p, kPage);
-            return e;
-        }
-        std::memset(p, 0, kPage);
-        uint64_t entry = 0;
-        const off_t idx = static_cast<off_t>(reinterpret_cast<uintptr_t>(p) / kPage);
-        if (::pread(pagemap_, &entry, 8, idx * 8) != 8) {
-            ::munmap(p, kPage);
-            return EIO;
-        }
-        const uint64_t pfn = entry & ((uint64_t{1} << 55) - 1);
-        if (!(entry >> 63) || pfn == 0) {  // not present, or no CAP_SYS_ADMIN
-            ::munmap(p, kPage);
-            return EPERM;
-        }
-        out = {p, pfn * kPage, kPage};
+        DmaRegion r;
+        if (int e = alloc_dma(kPage, r)) return e;
+        out = {r.va, r.pages[0], kPage};
         return 0;
     }
 
     void free_dma_page(DmaBuffer& buf) override {
         if (buf.va) ::munmap(buf.va, buf.len);
         buf = {};
+    }
+
+    int alloc_dma(size_t len, DmaRegion& out) override {
+        len = (len + kPage - 1) & ~(kPage - 1);
+        if (len == 0) return EINVAL;
+        void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (p == MAP_FAILED) return ENOMEM;
+        // Keep the pages resident, out of fork's copy-on-write, and out of
+        // khugepaged's collapsing (which would move them).
+        if (::madvise(p, len, MADV_NOHUGEPAGE) != 0 || ::mlock(p, len) != 0 ||
+            ::madvise(p, len, MADV_DONTFORK) != 0) {
+            int e = errno;
+            ::munmap(p, len);
+            return e;
+        }
+        std::memset(p, 0, len);
+        std::vector<uint64_t> pages;
+        if (int e = translate(reinterpret_cast<uintptr_t>(p), len, pages)) {
+            ::munmap(p, len);
+            return e;
+        }
+        out = {p, len, std::move(pages)};
+        return 0;
+    }
+
+    void free_dma(DmaRegion& r) override {
+        if (r.va) ::munmap(r.va, r.len);
+        r = {};
     }
 
     int config_read(uint32_t off, void* dst, uint32_t len) override {
@@ -112,21 +122,9 @@ public:
         // mlock faults every page in and keeps it resident; the guest keeps
         // mlocked pages from migrating (docs/guest.md).
         if (::mlock(reinterpret_cast<void*>(first), end - first) != 0) return errno == ENOMEM ? ENOMEM : EFAULT;
-        pages.clear();
-        std::vector<uint64_t> entries((end - first) / kPage);
-        const off_t at = static_cast<off_t>(first / kPage * 8);
-        const ssize_t want = static_cast<ssize_t>(entries.size() * 8);
-        if (::pread(pagemap_, entries.data(), static_cast<size_t>(want), at) != want) {
+        if (int e = translate(first, end - first, pages)) {
             ::munlock(reinterpret_cast<void*>(first), end - first);
-            return EFAULT;
-        }
-        for (uint64_t e : entries) {
-            const uint64_t pfn = e & ((uint64_t{1} << 55) - 1);
-            if (!(e >> 63) || pfn == 0) {
-                ::munlock(reinterpret_cast<void*>(first), end - first);
-                return EPERM;
-            }
-            pages.push_back(pfn * kPage);
+            return e;
         }
         return 0;
     }
@@ -139,6 +137,21 @@ public:
     std::string where() const override { return dir_; }
 
 private:
+    // Physical addresses of the resident pages [first, first + len).
+    int translate(uintptr_t first, size_t len, std::vector<uint64_t>& pages) {
+        pages.clear();
+        std::vector<uint64_t> entries(len / kPage);
+        const off_t at = static_cast<off_t>(first / kPage * 8);
+        const ssize_t want = static_cast<ssize_t>(entries.size() * 8);
+        if (::pread(pagemap_, entries.data(), static_cast<size_t>(want), at) != want) return EFAULT;
+        for (uint64_t e : entries) {
+            const uint64_t pfn = e & ((uint64_t{1} << 55) - 1);
+            if (!(e >> 63) || pfn == 0) return EPERM;  // not present, or no CAP_SYS_ADMIN
+            pages.push_back(pfn * kPage);
+        }
+        return 0;
+    }
+
     int config_io(uint32_t off, void* buf, uint32_t len, bool write) {
         const std::string path = dir_ + "/config";
         int fd = ::open(path.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);

@@ -69,23 +69,28 @@ std::vector<DeviceLocation> scan() {
     return found;
 }
 
-DeviceShell* device_for(const DeviceLocation& loc) {
-    for (auto& d : g_devices)
-        if (d->loc->path == loc.path) return d.get();
-    auto l = std::make_unique<DeviceLocation>(loc);
-    auto d = std::make_unique<DeviceShell>();
-    std::memset(&d->dev, 0, sizeof(d->dev));
-    d->loc = l.get();
-    const size_t idx = g_devices.size();
-    d->dev.node_type = IBV_NODE_CA;
-    d->dev.transport_type = IBV_TRANSPORT_IB;
+// The device object of a location (kept for the process's lifetime), named
+// after its place `idx` in the current list.
+DeviceShell* device_for(const DeviceLocation& loc, size_t idx) {
+    DeviceShell* d = nullptr;
+    for (auto& known : g_devices)
+        if (known->loc->path == loc.path) d = known.get();
+    if (!d) {
+        auto l = std::make_unique<DeviceLocation>(loc);
+        auto n = std::make_unique<DeviceShell>();
+        std::memset(&n->dev, 0, sizeof(n->dev));
+        n->loc = l.get();
+        n->dev.node_type = IBV_NODE_CA;
+        n->dev.transport_type = IBV_TRANSPORT_IB;
+        std::snprintf(n->dev.dev_path, sizeof(n->dev.dev_path), "%s", loc.path.c_str());
+        std::snprintf(n->dev.ibdev_path, sizeof(n->dev.ibdev_path), "%s", loc.path.c_str());
+        g_locations.push_back(std::move(l));
+        g_devices.push_back(std::move(n));
+        d = g_devices.back().get();
+    }
     std::snprintf(d->dev.name, sizeof(d->dev.name), "hcasim%zu", idx);
     std::snprintf(d->dev.dev_name, sizeof(d->dev.dev_name), "uverbs%zu", idx);
-    std::snprintf(d->dev.dev_path, sizeof(d->dev.dev_path), "%s", loc.path.c_str());
-    std::snprintf(d->dev.ibdev_path, sizeof(d->dev.ibdev_path), "%s", loc.path.c_str());
-    g_locations.push_back(std::move(l));
-    g_devices.push_back(std::move(d));
-    return g_devices.back().get();
+    return d;
 }
 
 }  // namespace
@@ -102,7 +107,7 @@ HCASIM_EXPORT ibv_device** ibv_get_device_list(int* num_devices) {
         errno = ENOMEM;
         return nullptr;
     }
-    for (size_t i = 0; i < locs.size(); ++i) list[i] = &device_for(locs[i])->dev;
+    for (size_t i = 0; i < locs.size(); ++i) list[i] = &device_for(locs[i], i)->dev;
     if (num_devices) *num_devices = static_cast<int>(locs.size());
     return list;
 }

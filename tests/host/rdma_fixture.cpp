@@ -66,6 +66,13 @@ int connect_qp(ibv_qp* qp, uint32_t remote_qpn, const ConnectAttr& c) {
     return ibv_modify_qp(qp, &a, mask);
 }
 
+void connect_pair(ibv_qp* a, ibv_qp* b, const ConnectAttr& attr) {
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(connect_qp(a, b->qp_num, attr) == 0);
+    REQUIRE(connect_qp(b, a->qp_num, attr) == 0);
+}
+
 int ud_ready(ibv_qp* qp, uint32_t qkey) {
     ibv_qp_attr a{};
     a.qp_state = IBV_QPS_INIT;
@@ -174,10 +181,7 @@ RcPair::RcPair(ibv_qp_type type, QpCaps caps, ConnectAttr attr, std::vector<std:
     REQUIRE(cq_b);
     a = create_qp(pd, cq_a, cq_a, type, caps);
     b = create_qp(pd, cq_b, cq_b, type, caps);
-    REQUIRE(a);
-    REQUIRE(b);
-    REQUIRE(connect_qp(a, b->qp_num, attr) == 0);
-    REQUIRE(connect_qp(b, a->qp_num, attr) == 0);
+    connect_pair(a, b, attr);
 }
 
 RcPair::~RcPair() {

@@ -36,6 +36,8 @@ ibv_ah_attr self_ah_attr(ibv_context* ctx);
 // RESET -> INIT -> RTR -> RTS, RC/UC towards remote_qpn on our own port.
 // Returns 0 or the first errno.
 int connect_qp(ibv_qp* qp, uint32_t remote_qpn, const ConnectAttr& a = {});
+// Both QPs exist; connects a to b and b to a (REQUIREd).
+void connect_pair(ibv_qp* a, ibv_qp* b, const ConnectAttr& attr = {});
 // RESET -> INIT -> RTR -> RTS for a UD QP.
 int ud_ready(ibv_qp* qp, uint32_t qkey);
 

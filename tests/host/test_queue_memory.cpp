@@ -96,8 +96,7 @@ ibv_srq* srq_on(ibv_pd* pd, uint32_t max_wr, uint32_t max_sge) {
 
 // a (own RQ) and b (on the SRQ) exchange a message each way.
 void traffic(ibv_pd* pd, ibv_qp* a, ibv_qp* b, ibv_cq* cq_a, ibv_cq* cq_b, ibv_srq* srq) {
-    REQUIRE(connect_qp(a, b->qp_num) == 0);
-    REQUIRE(connect_qp(b, a->qp_num) == 0);
+    connect_pair(a, b);
     Buffer ab(pd, 4096, kAllAccess, 0x11), ba(pd, 4096, kAllAccess, 0x22);
     Buffer ra(pd, 4096), rb(pd, 4096);
     ibv_sge s = rb.sge(0, 4096);
@@ -268,8 +267,7 @@ TEST_CASE("a QP on a parent domain with a thread domain rings the TD's own UAR")
     REQUIRE(b);
     const std::string trace = f.dev.trace();
     CHECK(std::regex_search(trace, std::regex("op=CREATE_QP\\S* op_mod=0 [^\\n]*uar=" + uar + " ")));
-    REQUIRE(connect_qp(a, b->qp_num) == 0);
-    REQUIRE(connect_qp(b, a->qp_num) == 0);
+    connect_pair(a, b);
     {
         Buffer src(f.pd, 256, kAllAccess, 0x42), dst(f.pd, 256);
         REQUIRE(post_one(a, IBV_WR_RDMA_WRITE, {src.sge(0, 256)}, 1, IBV_SEND_SIGNALED, dst.addr(),

@@ -275,10 +275,7 @@ TEST_CASE("RC sq_sig_all: every WR completes") {
     REQUIRE(cq);
     ibv_qp* a = create_qp(f.pd, cq, cq, IBV_QPT_RC, {}, nullptr, true);
     ibv_qp* b = create_qp(f.pd, cq, cq, IBV_QPT_RC);
-    REQUIRE(a);
-    REQUIRE(b);
-    REQUIRE(connect_qp(a, b->qp_num) == 0);
-    REQUIRE(connect_qp(b, a->qp_num) == 0);
+    connect_pair(a, b);
     {
         Buffer src(f.pd, 64, kAllAccess, 9), dst(f.pd, 64);
         for (int i = 0; i < 3; ++i)

@@ -387,6 +387,10 @@ HCASIM_EXPORT int ibv_query_qp(ibv_qp* qp, ibv_qp_attr* attr, int attr_mask,
 
 HCASIM_EXPORT int ibv_destroy_qp(ibv_qp* qp) { return destroy(to_qp(qp)); }
 
+// No in-order guarantee is reported (mlx5 without the qp_data_in_order
+// capability): 0 for every opcode and flag.
+HCASIM_EXPORT int ibv_query_qp_data_in_order(ibv_qp*, ibv_wr_opcode, uint32_t) { return 0; }
+
 HCASIM_EXPORT ibv_qp_ex* ibv_qp_to_qp_ex(ibv_qp* qp) {
     QpShell* q = to_qp(qp);
     return q->has_ex ? &q->qpx : nullptr;

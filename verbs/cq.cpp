@@ -198,6 +198,7 @@ void cq_attach(CqShell* cq, QpShell* qp) {
 void cq_detach(CqShell* cq, QpShell* qp) {
     std::lock_guard lock(cq->mu);
     cq->qps.erase(std::remove(cq->qps.begin(), cq->qps.end(), qp), cq->qps.end());
+    if (cq->last_qp == qp) cq->last_qp = nullptr;
 }
 
 }  // namespace hcasim::verbs

@@ -30,14 +30,15 @@ bool sw_owns(const CqShell* cq, uint32_t n) {
     return (owner & 1u) == (((n / cq->entries) & 1u) ^ 1u);
 }
 
-QpShell* find_qp(const CqShell* cq, uint32_t qpn) {
+QpShell* find_qp(CqShell* cq, uint32_t qpn) {
+    if (cq->last_qp && cq->last_qp->qpx.qp_base.qp_num == qpn) return cq->last_qp;
     for (QpShell* qp : cq->qps)
-        if (qp->qpx.qp_base.qp_num == qpn) return qp;
+        if (qp->qpx.qp_base.qp_num == qpn) return cq->last_qp = qp;
     return nullptr;
 }
 
 // The queue bookkeeping a CQE implies.
-void account(const CqShell* cq, const hcasim_cqe& e) {
+void account(CqShell* cq, const hcasim_cqe& e) {
     QpShell* qp = find_qp(cq, e.qpn);
     if (!qp) return;
     WorkQueue* wq = nullptr;

@@ -24,7 +24,7 @@ namespace hcasim::verbs {
 
 namespace {
 
-bool opcode_allowed(ibv_qp_type t, ibv_wr_opcode op) {
+bool opcode_allowed(ibv_qp_type t, uint32_t op) {
     switch (op) {
     case IBV_WR_SEND:
     case IBV_WR_SEND_WITH_IMM: return true;
@@ -37,7 +37,7 @@ bool opcode_allowed(ibv_qp_type t, ibv_wr_opcode op) {
     }
 }
 
-bool opcode_unsupported(ibv_wr_opcode op) {
+bool opcode_unsupported(uint32_t op) {
     switch (op) {
     case IBV_WR_LOCAL_INV:
     case IBV_WR_BIND_MW:
@@ -50,7 +50,7 @@ bool opcode_unsupported(ibv_wr_opcode op) {
     }
 }
 
-bool carries_data_inline(ibv_wr_opcode op) {
+bool carries_data_inline(uint32_t op) {
     return op == IBV_WR_SEND || op == IBV_WR_SEND_WITH_IMM || op == IBV_WR_RDMA_WRITE ||
            op == IBV_WR_RDMA_WRITE_WITH_IMM;
 }
@@ -68,12 +68,16 @@ uint8_t put_sges(uint8_t* data, const ibv_sge* sg, size_t n) {
 
 int build_send(QpShell* qp, const ibv_send_wr& wr) {
     const ibv_qp_type type = qp->ibqp()->qp_type;
-    if (opcode_unsupported(wr.opcode)) return EOPNOTSUPP;
-    if (!opcode_allowed(type, wr.opcode)) return EINVAL;
+    // The caller may put any number in the enum field: read it as such.
+    uint32_t op = 0;
+    static_assert(sizeof(wr.opcode) == sizeof(op));
+    std::memcpy(&op, &wr.opcode, sizeof(op));
+    if (opcode_unsupported(op)) return EOPNOTSUPP;
+    if (!opcode_allowed(type, op)) return EINVAL;
     WorkQueue& sq = qp->sq;
     if (sq.head - sq.tail.load(std::memory_order_acquire) >= sq.max_post) return ENOMEM;
     if (wr.num_sge < 0 || static_cast<uint32_t>(wr.num_sge) > sq.max_gs) return EINVAL;
-    const bool inl = (wr.send_flags & IBV_SEND_INLINE) && carries_data_inline(wr.opcode);
+    const bool inl = (wr.send_flags & IBV_SEND_INLINE) && carries_data_inline(op);
     size_t inline_len = 0;
     if (inl) {
         for (int i = 0; i < wr.num_sge; ++i) inline_len += wr.sg_list[i].length;
@@ -84,14 +88,13 @@ int build_send(QpShell* qp, const ibv_send_wr& wr) {
     uint8_t* wqe = sq.wqe(sq.head);
     std::memset(wqe, 0, HCASIM_WQE_DATA_OFF);
     hcasim_wqe_ctrl ctrl{};
-    ctrl.opcode = static_cast<uint8_t>(wr.opcode);
+    ctrl.opcode = static_cast<uint8_t>(op);
     if ((wr.send_flags & IBV_SEND_SIGNALED) || qp->sig_all) ctrl.flags |= HCASIM_WQE_SIGNALED;
     if (wr.send_flags & IBV_SEND_SOLICITED) ctrl.flags |= HCASIM_WQE_SOLICITED;
     if (wr.send_flags & IBV_SEND_FENCE) ctrl.flags |= HCASIM_WQE_FENCE;
-    if (wr.opcode == IBV_WR_SEND_WITH_IMM || wr.opcode == IBV_WR_RDMA_WRITE_WITH_IMM)
-        ctrl.imm_data = wr.imm_data;
+    if (op == IBV_WR_SEND_WITH_IMM || op == IBV_WR_RDMA_WRITE_WITH_IMM) ctrl.imm_data = wr.imm_data;
     ctrl.wr_id = wr.wr_id;
-    switch (wr.opcode) {
+    switch (op) {
     case IBV_WR_RDMA_WRITE:
     case IBV_WR_RDMA_WRITE_WITH_IMM:
     case IBV_WR_RDMA_READ: {

@@ -185,6 +185,7 @@ struct CqShell {
     uint32_t arm_sn = 0;
     bool extended = false;
     std::vector<QpShell*> qps;
+    QpShell* last_qp = nullptr;  // the QP of the last CQE (a lookup cache)
     hcasim_cqe cur{};  // the CQE start_poll/next_poll stand on
 };
 

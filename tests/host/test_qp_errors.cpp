@@ -161,7 +161,8 @@ TEST_CASE("posting in the wrong state: send before RTS and receive in RESET are 
         CHECK(ibv_post_send(p.a, &wr, &bad) == EOPNOTSUPP);
         CHECK(bad == &wr);
     }
-    wr.opcode = static_cast<ibv_wr_opcode>(100);
+    const int out_of_range = 100;  // no such IBV_WR_*: written as the number it is
+    std::memcpy(&wr.opcode, &out_of_range, sizeof(out_of_range));
     CHECK(ibv_post_send(p.a, &wr, &bad) == EINVAL);
     // Too many SGEs (the RQ holds what its stride has room for: 7 here).
     Buffer c(p.pd, 64);

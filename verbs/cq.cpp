@@ -11,7 +11,9 @@
 //    EINVAL (its allocators make the ring and doorbell record, MLX5DV_RES_TYPE_CQ
 //    / _DBR); wc_flags beyond what mlx5 accepts -> EOPNOTSUPP; completion
 //    timestamps need a device clock hcasim does not have -> EOPNOTSUPP;
-//  - completion channels are not implemented yet: a channel -> EOPNOTSUPP;
+//  - a completion channel makes the CQ's events go to its event queue
+//    (ibv_req_notify_cq arms it); ibv_destroy_cq waits until every event
+//    ibv_get_cq_event returned for the CQ was acknowledged;
 //  - ibv_destroy_cq while a QP uses it -> EBUSY, the CQ stays usable;
 //  - ibv_resize_cq: MODIFY_CQ moves the unpolled CQEs to the start of the
 //    new ring; fewer entries than unpolled CQEs -> EINVAL.
@@ -72,8 +74,8 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
         e = EINVAL;
     else if (attr.wc_flags & kTimestamps)
         e = EOPNOTSUPP;  // no device clock
-    else if (attr.channel)
-        e = EOPNOTSUPP;  // completion channels: not yet
+    else if (attr.channel && attr.channel->context != ctx)
+        e = EINVAL;
     else if (attr.comp_vector >= static_cast<uint32_t>(ctx->num_comp_vectors))
         e = EINVAL;
     const uint32_t entries = e ? 0 : ring_entries(c, attr.cqe);
@@ -96,7 +98,7 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
         in.hdr.opcode = HCASIM_CMD_CREATE_CQ;
         in.log_size = static_cast<uint32_t>(std::countr_zero(entries));
         in.uar = c.uar.index;
-        in.eqn = kNoEq;
+        in.eqn = attr.channel ? to_channel(attr.channel)->eqn : kNoEq;
         in.async_eqn = kNoEq;
         in.buf = queue_buf(cq->buf, cq->db);
         e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, cq->buf.pages, &out,
@@ -120,6 +122,10 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
     pthread_mutex_init(&x.mutex, nullptr);
     pthread_cond_init(&x.cond, nullptr);
     if (extended) set_poll_ops(cq, attr.wc_flags);
+    if (attr.channel) {
+        cq->channel = to_channel(attr.channel);
+        channel_attach(cq->channel, cq);
+    }
     return &x;
 }
 
@@ -134,6 +140,12 @@ int destroy_cq(CqShell* cq) {
     in.cqn = cq->cqn;
     hcasim_destroy_cq_out out{};
     if (int e = c.cmd->run(in, out)) return e;
+    // As libibverbs: every event handed out for this CQ must be acked.
+    pthread_mutex_lock(&cq->cq.mutex);
+    while (cq->cq.comp_events_completed != cq->events_reported)
+        pthread_cond_wait(&cq->cq.cond, &cq->cq.mutex);
+    pthread_mutex_unlock(&cq->cq.mutex);
+    if (cq->channel) channel_detach(cq->channel, cq);
     dbrec_free(c, cq->alloc_pd, cq->db);
     provider_buffer_free(c, cq->alloc_pd, cq->buf);
     if (cq->alloc_pd) --to_pd(cq->alloc_pd)->refcount;

@@ -167,6 +167,23 @@ int dbrec_alloc(ContextImpl& c, ibv_pd* pd, Dbrec& out);
 void dbrec_free(ContextImpl& c, ibv_pd* pd, Dbrec& db);
 
 struct QpShell;
+struct CqShell;
+
+// A completion channel (ibv_create_comp_channel): an event queue of the
+// device whose MSI-X vector signals the channel's fd (an eventfd).  Its
+// completion events name CQs, found in `cqs`.
+struct CompChannel {
+    ibv_comp_channel ch;  // first
+    ContextImpl* c = nullptr;
+    std::mutex mu;  // the EQ's consumer side and `cqs`
+    ProviderBuffer ring;
+    Dbrec db;
+    uint32_t eqn = 0;
+    uint32_t entries = 0;
+    uint32_t ci = 0;
+    unsigned vector = 0;
+    std::vector<CqShell*> cqs;
+};
 
 // A completion queue (ibv_create_cq / ibv_create_cq_ex): a ring of
 // hcasim_cqe the device writes, consumer index `ci` (running count), and
@@ -184,6 +201,8 @@ struct CqShell {
     uint32_t ci = 0;
     uint32_t arm_sn = 0;
     bool extended = false;
+    CompChannel* channel = nullptr;  // completion events go there
+    uint32_t events_reported = 0;    // by ibv_get_cq_event (cq.mutex)
     std::vector<QpShell*> qps;
     QpShell* last_qp = nullptr;  // the QP of the last CQE (a lookup cache)
     hcasim_cqe cur{};  // the CQE start_poll/next_poll stand on
@@ -306,6 +325,11 @@ void set_poll_ops(CqShell* cq, uint64_t wc_flags);
 // still in `cq` are dropped (SRQ WQEs they name go back to the free list).
 void cq_clean(CqShell* cq, uint32_t qpn, SrqShell* srq);
 void cq_attach(CqShell* cq, QpShell* qp);
+// comp_channel.cpp: a CQ joins / leaves its channel (the refcount rdma-core
+// keeps in ibv_comp_channel.refcnt).
+void channel_attach(CompChannel* ch, CqShell* cq);
+void channel_detach(CompChannel* ch, CqShell* cq);
+inline CompChannel* to_channel(ibv_comp_channel* c) { return reinterpret_cast<CompChannel*>(c); }
 void cq_detach(CqShell* cq, QpShell* qp);
 // qp.cpp, post.cpp, qp_ex.cpp
 ibv_qp* create_qp_ex(ibv_context* ctx, ibv_qp_init_attr_ex* attr);

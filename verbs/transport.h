@@ -62,6 +62,14 @@ public:
     virtual int alloc_dma(size_t len, DmaRegion& out) = 0;
     virtual void free_dma(DmaRegion& region) = 0;
 
+    // Interrupts: takes one of the function's MSI-X vectors (shared by the
+    // process's contexts on this transport) and has the device signal
+    // `eventfd` when it fires.  0 or errno: ENOSPC when none is free,
+    // EOPNOTSUPP where this process cannot receive interrupts (in a guest,
+    // until the interrupt path exists).
+    virtual int alloc_irq(int eventfd, unsigned& vector) = 0;
+    virtual void free_irq(unsigned vector) = 0;
+
     // PCI config space of the function (TPH programming).  0 or errno.
     virtual int config_read(uint32_t offset, void* dst, uint32_t len) = 0;
     virtual int config_write(uint32_t offset, const void* src, uint32_t len) = 0;

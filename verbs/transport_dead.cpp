@@ -19,6 +19,8 @@ public:
     void free_dma_page(DmaBuffer& buf) override { buf = {}; }
     int alloc_dma(size_t, DmaRegion&) override { return ENODEV; }
     void free_dma(DmaRegion& r) override { r = {}; }
+    int alloc_irq(int, unsigned&) override { return ENODEV; }
+    void free_irq(unsigned) override {}
     int config_read(uint32_t, void*, uint32_t) override { return ENODEV; }
     int config_write(uint32_t, const void*, uint32_t) override { return ENODEV; }
     int pin_pages(void*, size_t, std::vector<uint64_t>&) override { return ENODEV; }

@@ -109,6 +109,10 @@ public:
         r = {};
     }
 
+    // No kernel driver hands the HCA's interrupts to a process yet.
+    int alloc_irq(int, unsigned&) override { return EOPNOTSUPP; }
+    void free_irq(unsigned) override {}
+
     int config_read(uint32_t off, void* dst, uint32_t len) override {
         return config_io(off, dst, len, false);
     }

@@ -110,6 +110,26 @@ public:
         r = {};
     }
 
+    // MSI-X vectors go to eventfds of ours (DEVICE_SET_IRQS with an fd);
+    // freeing one sends the set without an fd, which stops it.
+    int alloc_irq(int eventfd, unsigned& vector) override {
+        std::lock_guard lock(irq_mu_);
+        unsigned v = 0;
+        while (v < HCASIM_MSIX_VECTORS && (irq_used_ >> v & 1)) ++v;
+        if (v == HCASIM_MSIX_VECTORS) return ENOSPC;
+        const int fds[1] = {eventfd};
+        if (int e = set_irq(v, fds)) return e;
+        irq_used_ |= 1u << v;
+        vector = v;
+        return 0;
+    }
+    void free_irq(unsigned vector) override {
+        std::lock_guard lock(irq_mu_);
+        if (vector >= HCASIM_MSIX_VECTORS || !(irq_used_ >> vector & 1)) return;
+        set_irq(vector, {});
+        irq_used_ &= ~(1u << vector);
+    }
+
     int config_read(uint32_t off, void* dst, uint32_t len) override {
         return client_.region_read(kRegionConfig, off, dst, len);
     }
@@ -203,6 +223,14 @@ private:
         uint64_t iova;
         std::vector<bool> used;  // per page
     };
+
+    int set_irq(unsigned vector, std::span<const int> fds) {
+        IrqSet set{sizeof(IrqSet), kIrqSetDataEventfd | kIrqSetActionTrigger, kIrqMsix, vector, 1};
+        std::vector<uint8_t> payload;
+        append(payload, set);
+        Message rep;
+        return client_.request(Command::DeviceSetIrqs, payload, rep, fds);
+    }
 
     int dma_map(uint64_t addr, uint64_t size) {
         DmaMap map{sizeof(DmaMap), kDmaFlagRead | kDmaFlagWrite, 0, addr, size};
@@ -325,6 +353,8 @@ private:
     std::map<uint64_t, Window> windows_;             // start -> window
     std::multimap<std::pair<uint64_t, uint64_t>, Pin> pins_;
     VfioUserClient client_;
+    std::mutex irq_mu_;
+    uint32_t irq_used_ = 0;  // MSI-X vectors handed out
     std::mutex mu_;  // guards the arena
     std::vector<Chunk> chunks_;
     uint64_t next_iova_ = kArenaIova;

@@ -69,6 +69,7 @@ int attach(ContextImpl& c) {
     c.uar = Uar{c.cmd->uar_index(), nullptr};
     if (int e = query_caps(c)) return e;
     map_uars(c);
+    open_async_events(c);  // where interrupts reach this process
     return 0;
 }
 
@@ -77,6 +78,7 @@ void reattach_after_fork(ContextImpl& c) {
     // destructors would release its channel or shut down its socket, so
     // the child leaves them alone (and leaks them).
     (void)c.cmd.release();
+    (void)c.async.release();
     (void)new std::shared_ptr<Transport>(std::move(c.transport));
     new (&c.dbrecs) DbrecPool();  // the parent's pages are not the child's
     c.status = nullptr;
@@ -118,7 +120,7 @@ HCASIM_EXPORT ibv_context* ibv_open_device(ibv_device* device) {
     ibv_context& c = v.context;
     c.device = device;
     c.cmd_fd = shell->impl->fds[0];
-    c.async_fd = shell->impl->fds[1];
+    c.async_fd = shell->impl->async ? shell->impl->async->fd : shell->impl->fds[1];
     c.num_comp_vectors = 1;
     pthread_mutex_init(&c.mutex, nullptr);
     c.abi_compat = __VERBS_ABI_IS_EXTENDED;
@@ -130,6 +132,7 @@ HCASIM_EXPORT int ibv_close_device(ibv_context* context) {
     ContextImpl* im = shell->impl;
     // Releasing the channel makes the device destroy whatever this context
     // still owns (like closing the uverbs fd).
+    if (im->pid == ::getpid()) close_async_events(*im);
     im->cmd.reset();
     if (im->pid == ::getpid()) im->dbrecs.release(*im->transport);
     im->transport.reset();

@@ -98,8 +98,8 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
         in.hdr.opcode = HCASIM_CMD_CREATE_CQ;
         in.log_size = static_cast<uint32_t>(std::countr_zero(entries));
         in.uar = c.uar.index;
-        in.eqn = attr.channel ? to_channel(attr.channel)->eqn : kNoEq;
-        in.async_eqn = kNoEq;
+        in.eqn = attr.channel ? to_channel(attr.channel)->eq.eqn : kNoEq;
+        in.async_eqn = c.async_eqn();
         in.buf = queue_buf(cq->buf, cq->db);
         e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, cq->buf.pages, &out,
                             sizeof(out));
@@ -126,6 +126,7 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
         cq->channel = to_channel(attr.channel);
         channel_attach(cq->channel, cq);
     }
+    register_obj(c, &ContextImpl::cqs, cq->cqn, cq);
     return &x;
 }
 
@@ -140,11 +141,10 @@ int destroy_cq(CqShell* cq) {
     in.cqn = cq->cqn;
     hcasim_destroy_cq_out out{};
     if (int e = c.cmd->run(in, out)) return e;
+    unregister_obj(c, &ContextImpl::cqs, cq->cqn);
     // As libibverbs: every event handed out for this CQ must be acked.
-    pthread_mutex_lock(&cq->cq.mutex);
-    while (cq->cq.comp_events_completed != cq->events_reported)
-        pthread_cond_wait(&cq->cq.cond, &cq->cq.mutex);
-    pthread_mutex_unlock(&cq->cq.mutex);
+    wait_acked(&cq->cq.mutex, &cq->cq.cond, &cq->cq.comp_events_completed, &cq->events_reported);
+    wait_acked(&cq->cq.mutex, &cq->cq.cond, &cq->cq.async_events_completed, &cq->async_reported);
     if (cq->channel) channel_detach(cq->channel, cq);
     dbrec_free(c, cq->alloc_pd, cq->db);
     provider_buffer_free(c, cq->alloc_pd, cq->buf);

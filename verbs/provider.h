@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,6 +67,14 @@ struct ContextImpl {
     volatile hcasim_status_page* status = nullptr;  // UAR page 0 (nullptr: not mapped)
     Uar uar;                                        // the command channel's UAR
     DbrecPool dbrecs;
+    // Async events (ibv_get_async_event): the context's event queue, when
+    // interrupts reach this process, and the objects events can name.
+    std::unique_ptr<struct EventQueue> async;
+    std::mutex obj_mu;
+    std::map<uint32_t, struct QpShell*> qps;
+    std::map<uint32_t, struct CqShell*> cqs;
+    std::map<uint32_t, struct SrqShell*> srqs;
+    uint32_t async_eqn() const;
     int fds[2] = {-1, -1};  // cmd_fd/async_fd stand-ins (eventfds)
     const DeviceLocation* loc = nullptr;
     pid_t pid = 0;          // the process that owns transport and cmd
@@ -166,22 +175,40 @@ struct Dbrec {
 int dbrec_alloc(ContextImpl& c, ibv_pd* pd, Dbrec& out);
 void dbrec_free(ContextImpl& c, ibv_pd* pd, Dbrec& db);
 
-struct QpShell;
-struct CqShell;
-
-// A completion channel (ibv_create_comp_channel): an event queue of the
-// device whose MSI-X vector signals the channel's fd (an eventfd).  Its
-// completion events name CQs, found in `cqs`.
-struct CompChannel {
-    ibv_comp_channel ch;  // first
+// A device event queue (CREATE_EQ) on an MSI-X vector of its own, which
+// the device signals through `fd`, an eventfd in semaphore mode: one count
+// per EQE, so the fd is readable exactly while events are pending
+// (eq.cpp).  Completion channels and a context's async events use one.
+struct EventQueue {
     ContextImpl* c = nullptr;
-    std::mutex mu;  // the EQ's consumer side and `cqs`
+    int fd = -1;
+    unsigned vector = 0;
+    bool has_irq = false;
     ProviderBuffer ring;
     Dbrec db;
     uint32_t eqn = 0;
     uint32_t entries = 0;
     uint32_t ci = 0;
-    unsigned vector = 0;
+    std::mutex mu;  // the consumer side
+    // 0 or errno (EOPNOTSUPP where no interrupt reaches this process).
+    int open(ContextImpl& ctx);
+    // DESTROY_EQ and everything back; 0 or the command's errno.
+    int close();
+    // Waits for one count on fd (or EAGAIN on a non-blocking fd), then
+    // takes the next EQE into `e`: 0, or errno of the read.  An empty
+    // ring after a count (cannot happen) gives type 0xff.
+    int next(hcasim_eqe& e);
+};
+
+struct QpShell;
+struct CqShell;
+
+// A completion channel (ibv_create_comp_channel): an event queue whose
+// completion events name CQs, found in `cqs`.
+struct CompChannel {
+    ibv_comp_channel ch;  // first; ch.fd is eq.fd
+    EventQueue eq;
+    std::mutex mu;  // `cqs`
     std::vector<CqShell*> cqs;
 };
 
@@ -203,6 +230,7 @@ struct CqShell {
     bool extended = false;
     CompChannel* channel = nullptr;  // completion events go there
     uint32_t events_reported = 0;    // by ibv_get_cq_event (cq.mutex)
+    uint32_t async_reported = 0;     // by ibv_get_async_event (cq.mutex)
     std::vector<QpShell*> qps;
     QpShell* last_qp = nullptr;  // the QP of the last CQE (a lookup cache)
     hcasim_cqe cur{};  // the CQE start_poll/next_poll stand on
@@ -235,6 +263,7 @@ struct SrqShell {
     uint32_t head = 0, tail = 0;
     uint32_t counter = 0;  // WQEs posted (running): the doorbell record
     std::atomic<int> qps{0};  // QPs using it (ibv_destroy_srq -> EBUSY)
+    uint32_t events_reported = 0;  // by ibv_get_async_event (srq.mutex)
     uint8_t* wqe(uint32_t i) const { return buf.ptr + static_cast<size_t>(i) * stride; }
 };
 
@@ -262,6 +291,7 @@ struct QpShell {
     uint32_t wr_n = 0;
     int wr_err = 0;
     uint8_t* wr_cur = nullptr;
+    uint32_t events_reported = 0;  // by ibv_get_async_event (qp.mutex)
     ibv_qp* ibqp() { return &qpx.qp_base; }
 };
 
@@ -328,6 +358,23 @@ void cq_attach(CqShell* cq, QpShell* qp);
 // comp_channel.cpp: a CQ joins / leaves its channel (the refcount rdma-core
 // keeps in ibv_comp_channel.refcnt).
 void channel_attach(CompChannel* ch, CqShell* cq);
+// async_event.cpp: objects async events can name; destroy waits until the
+// events reported for an object were acked (as libibverbs does).
+template <class T>
+void register_obj(ContextImpl& c, std::map<uint32_t, T*> ContextImpl::*table, uint32_t num, T* obj) {
+    std::lock_guard lock(c.obj_mu);
+    (c.*table)[num] = obj;
+}
+template <class T>
+void unregister_obj(ContextImpl& c, std::map<uint32_t, T*> ContextImpl::*table, uint32_t num) {
+    std::lock_guard lock(c.obj_mu);
+    (c.*table).erase(num);
+}
+void wait_acked(pthread_mutex_t* mu, pthread_cond_t* cond, const uint32_t* completed,
+                const uint32_t* reported);
+// The context's async event queue, when interrupts reach this process.
+void open_async_events(ContextImpl& c);
+void close_async_events(ContextImpl& c);
 void channel_detach(CompChannel* ch, CqShell* cq);
 inline CompChannel* to_channel(ibv_comp_channel* c) { return reinterpret_cast<CompChannel*>(c); }
 void cq_detach(CqShell* cq, QpShell* qp);

@@ -33,8 +33,6 @@ namespace hcasim::verbs {
 
 namespace {
 
-constexpr uint32_t kNoEq = 0xffffffffu;
-
 uint32_t pow2(uint64_t v) { return static_cast<uint32_t>(std::bit_ceil(std::max<uint64_t>(v, 1))); }
 uint8_t log2u(uint32_t v) { return static_cast<uint8_t>(std::countr_zero(v)); }
 
@@ -165,7 +163,7 @@ ibv_qp* create(ibv_context* ctx, ibv_qp_init_attr_ex& a) {
         in.recv_cqn = to_cq(a.recv_cq)->cqn;
         in.srqn = a.srq ? to_srq(a.srq)->srqn : 0;
         in.uar = qp->uar.index;
-        in.async_eqn = kNoEq;
+        in.async_eqn = c.async_eqn();
         in.log_sq_size = log2u(qp->sq.entries);
         in.log_sq_stride = log2u(qp->sq.stride);
         in.log_rq_size = a.srq ? 0 : log2u(qp->rq.entries);
@@ -211,6 +209,7 @@ ibv_qp* create(ibv_context* ctx, ibv_qp_init_attr_ex& a) {
     if (a.srq) ++to_srq(a.srq)->qps;
     cq_attach(to_cq(a.send_cq), qp);
     if (a.recv_cq != a.send_cq) cq_attach(to_cq(a.recv_cq), qp);
+    register_obj(c, &ContextImpl::qps, out.qpn, qp);
     return &q;
 }
 
@@ -343,6 +342,8 @@ int destroy(QpShell* qp) {
     in.qpn = q->qp_num;
     hcasim_destroy_qp_out out{};
     if (int e = qp->c->cmd->run(in, out)) return e;
+    unregister_obj(*qp->c, &ContextImpl::qps, q->qp_num);
+    wait_acked(&q->mutex, &q->cond, &q->events_completed, &qp->events_reported);
     SrqShell* srq = q->srq ? to_srq(q->srq) : nullptr;
     cq_clean(to_cq(q->recv_cq), q->qp_num, srq);
     if (q->send_cq != q->recv_cq) cq_clean(to_cq(q->send_cq), q->qp_num, nullptr);

@@ -29,8 +29,6 @@ namespace hcasim::verbs {
 
 namespace {
 
-constexpr uint32_t kNoEq = 0xffffffffu;
-
 hcasim_recv_wqe* header(SrqShell* srq, uint32_t i) {
     return reinterpret_cast<hcasim_recv_wqe*>(srq->wqe(i));
 }
@@ -70,7 +68,7 @@ ibv_srq* create(ibv_pd* pd, ibv_srq_attr& attr, void* srq_context) {
         in.hdr.opcode = HCASIM_CMD_CREATE_SRQ;
         in.pdn = real_pd(to_pd(pd))->pdn;
         in.uar = c.uar.index;
-        in.async_eqn = kNoEq;
+        in.async_eqn = c.async_eqn();
         in.log_size = static_cast<uint8_t>(std::countr_zero(srq->entries));
         in.log_stride = static_cast<uint8_t>(std::countr_zero(srq->stride));
         in.max_sge = srq->max_gs;
@@ -96,6 +94,7 @@ ibv_srq* create(ibv_pd* pd, ibv_srq_attr& attr, void* srq_context) {
     pthread_cond_init(&s.cond, nullptr);
     attr.max_wr = srq->entries - 1;
     attr.max_sge = srq->max_gs;
+    register_obj(c, &ContextImpl::srqs, srq->srqn, srq);
     return &s;
 }
 
@@ -132,6 +131,8 @@ int destroy(SrqShell* srq) {
     hcasim_destroy_srq_out out{};
     ContextImpl& c = *srq->c;
     if (int e = c.cmd->run(in, out)) return e;
+    unregister_obj(c, &ContextImpl::srqs, srq->srqn);
+    wait_acked(&srq->srq.mutex, &srq->srq.cond, &srq->srq.events_completed, &srq->events_reported);
     ibv_pd* pd = srq->srq.pd;
     dbrec_free(c, pd, srq->db);
     provider_buffer_free(c, pd, srq->buf);

@@ -1,6 +1,6 @@
 // The rest of rdma-core 65's libibverbs API that hcasim does not implement
-// yet (async events, completion counters, multicast, ECE, imports,
-// dma-buf, rereg, fork): each exists so that programs linked BIND_NOW
+// yet (completion counters, multicast, ECE, imports, dma-buf, rereg,
+// fork): each exists so that programs linked BIND_NOW
 // against rdma-core (python3-pyverbs) load, and fails the way rdma-core
 // reports an unsupported operation:
 //  - pointer results: NULL with errno = EOPNOTSUPP;
@@ -21,14 +21,12 @@
 #define UNSUPPORTED_MINUS1 { errno = EOPNOTSUPP; return -1; }
 
 HCASIM_EXPORT int _ibv_query_comp_cntr_caps(struct ibv_context *context, struct ibv_comp_cntr_caps *caps, size_t caps_size) UNSUPPORTED_INT
-HCASIM_EXPORT void ibv_ack_async_event(struct ibv_async_event *event) {}
 HCASIM_EXPORT int ibv_attach_mcast(struct ibv_qp *qp, const union ibv_gid *gid, uint16_t lid) UNSUPPORTED_INT
 HCASIM_EXPORT struct ibv_comp_cntr *ibv_create_comp_cntr(struct ibv_context *context, struct ibv_comp_cntr_init_attr *cc_attr) UNSUPPORTED_PTR
 HCASIM_EXPORT int ibv_destroy_comp_cntr(struct ibv_comp_cntr *comp_cntr) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_detach_mcast(struct ibv_qp *qp, const union ibv_gid *gid, uint16_t lid) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_dm_export_dmabuf_fd(struct ibv_dm *dm) UNSUPPORTED_MINUS1
 HCASIM_EXPORT int ibv_fork_init(void) UNSUPPORTED_INT
-HCASIM_EXPORT int ibv_get_async_event(struct ibv_context *context, struct ibv_async_event *event) UNSUPPORTED_MINUS1
 HCASIM_EXPORT struct ibv_context *ibv_import_device(int cmd_fd) UNSUPPORTED_PTR
 HCASIM_EXPORT struct ibv_dm *ibv_import_dm(struct ibv_context *context, uint32_t dm_handle) UNSUPPORTED_PTR
 HCASIM_EXPORT struct ibv_mr *ibv_import_mr(struct ibv_pd *pd, uint32_t mr_handle) UNSUPPORTED_PTR

@@ -173,6 +173,35 @@ int post_recv_one(ibv_qp* qp, std::vector<ibv_sge> sges, uint64_t wr_id) {
     return ibv_post_recv(qp, &wr, &bad);
 }
 
+int post_srq_one(ibv_srq* srq, ibv_sge sge, uint64_t wr_id) {
+    ibv_recv_wr wr{};
+    wr.wr_id = wr_id;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    ibv_recv_wr* bad = nullptr;
+    return ibv_post_srq_recv(srq, &wr, &bad);
+}
+
+SrqPair::SrqPair(uint32_t max_wr) {
+    ibv_srq_init_attr sa{};
+    sa.attr.max_wr = max_wr;
+    sa.attr.max_sge = 1;
+    srq = ibv_create_srq(pd, &sa);
+    cq = ibv_create_cq(ctx, 64, nullptr, nullptr, 0);
+    REQUIRE(srq);
+    REQUIRE(cq);
+    s = create_qp(pd, cq, cq, IBV_QPT_RC);
+    r = create_qp(pd, cq, cq, IBV_QPT_RC, {}, srq);
+    connect_pair(s, r);
+}
+
+SrqPair::~SrqPair() {
+    CHECK(ibv_destroy_qp(s) == 0);
+    CHECK(ibv_destroy_qp(r) == 0);
+    CHECK(ibv_destroy_srq(srq) == 0);
+    CHECK(ibv_destroy_cq(cq) == 0);
+}
+
 RcPair::RcPair(ibv_qp_type type, QpCaps caps, ConnectAttr attr, std::vector<std::string> args)
     : VerbsFixture(std::move(args)) {
     cq_a = ibv_create_cq(ctx, 256, nullptr, nullptr, 0);

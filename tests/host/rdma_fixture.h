@@ -67,6 +67,7 @@ int post_one(ibv_qp* qp, ibv_wr_opcode op, std::vector<ibv_sge> sges, uint64_t w
              unsigned flags = IBV_SEND_SIGNALED, uint64_t remote_addr = 0, uint32_t rkey = 0,
              uint32_t imm_data = 0);
 int post_recv_one(ibv_qp* qp, std::vector<ibv_sge> sges, uint64_t wr_id);
+int post_srq_one(ibv_srq* srq, ibv_sge sge, uint64_t wr_id);
 
 // One context, one CQ per side and two connected QPs (a -> b, b -> a).
 struct RcPair : VerbsFixture {
@@ -77,6 +78,17 @@ struct RcPair : VerbsFixture {
     ibv_cq* cq_b = nullptr;
     ibv_qp* a = nullptr;
     ibv_qp* b = nullptr;
+};
+
+// One context, an SRQ, one CQ, a sender s and a receiver r on the SRQ,
+// connected.
+struct SrqPair : VerbsFixture {
+    explicit SrqPair(uint32_t max_wr);
+    ~SrqPair();
+    ibv_srq* srq = nullptr;
+    ibv_cq* cq = nullptr;
+    ibv_qp* s = nullptr;
+    ibv_qp* r = nullptr;
 };
 
 std::string status_str(const ibv_wc& wc);

@@ -141,3 +141,69 @@ TEST_CASE("completion channels: a CQ on another context's channel is EINVAL; sev
     CHECK(ibv_close_device(other) == 0);
     for (auto& c : chs) CHECK(ibv_destroy_comp_channel(c) == 0);
 }
+
+namespace {
+
+ibv_async_event next_async(ibv_context* ctx) {
+    REQUIRE(readable(ctx->async_fd, 5000));
+    ibv_async_event ev{};
+    REQUIRE(ibv_get_async_event(ctx, &ev) == 0);
+    return ev;
+}
+
+}  // namespace
+
+TEST_CASE("async events: the SRQ limit fires once when fewer WQEs than the limit remain") {
+    SrqPair p(15);
+    Buffer rx(p.pd, 10 * 64), tx(p.pd, 64, kAllAccess, 1);
+    for (int i = 0; i < 10; ++i) REQUIRE(post_srq_one(p.srq, rx.sge(64 * i, 64), i) == 0);
+    ibv_srq_attr lim{};
+    lim.srq_limit = 8;
+    REQUIRE(ibv_modify_srq(p.srq, &lim, IBV_SRQ_LIMIT) == 0);
+    // 10 -> 9 -> 8: still at the limit, no event.
+    for (int i = 0; i < 2; ++i) REQUIRE(post_one(p.s, IBV_WR_SEND, {tx.sge(0, 8)}, i) == 0);
+    REQUIRE(poll_cq(p.cq, 4).size() == 4);
+    CHECK_FALSE(readable(p.ctx->async_fd, 50));
+    // 7 left: below the limit.
+    REQUIRE(post_one(p.s, IBV_WR_SEND, {tx.sge(0, 8)}, 2) == 0);
+    REQUIRE(poll_cq(p.cq, 2).size() == 2);
+    ibv_async_event ev = next_async(p.ctx);
+    CHECK(ev.event_type == IBV_EVENT_SRQ_LIMIT_REACHED);
+    CHECK(ev.element.srq == p.srq);
+    ibv_ack_async_event(&ev);
+    CHECK(p.srq->events_completed == 1);
+    ibv_srq_attr q{};
+    REQUIRE(ibv_query_srq(p.srq, &q) == 0);
+    CHECK(q.srq_limit == 0);  // disarmed
+    REQUIRE(post_one(p.s, IBV_WR_SEND, {tx.sge(0, 8)}, 3) == 0);
+    REQUIRE(poll_cq(p.cq, 2).size() == 2);
+    CHECK_FALSE(readable(p.ctx->async_fd, 50));  // once per arming
+}
+
+TEST_CASE("async events: a responder's access error, then last WQE reached on its SRQ QP") {
+    SrqPair p(4);
+    const int flags = fcntl(p.ctx->async_fd, F_GETFL);
+    REQUIRE(fcntl(p.ctx->async_fd, F_SETFL, flags | O_NONBLOCK) == 0);
+    ibv_async_event ev{};
+    errno = 0;
+    CHECK(ibv_get_async_event(p.ctx, &ev) == -1);
+    CHECK(errno == EAGAIN);
+    {
+        Buffer tx(p.pd, 64), target(p.pd, 64);
+        REQUIRE(post_one(p.s, IBV_WR_RDMA_WRITE, {tx.sge(0, 8)}, 1, IBV_SEND_SIGNALED,
+                         target.addr(), target.mr->rkey ^ 0x4400) == 0);
+        auto wc = poll_cq(p.cq, 1);
+        REQUIRE(wc.size() == 1);
+        CHECK(wc[0].status == IBV_WC_REM_ACCESS_ERR);
+    }
+    ev = next_async(p.ctx);
+    CHECK(ev.event_type == IBV_EVENT_QP_ACCESS_ERR);
+    CHECK(ev.element.qp == p.r);
+    ibv_ack_async_event(&ev);
+    ev = next_async(p.ctx);
+    CHECK(ev.event_type == IBV_EVENT_QP_LAST_WQE_REACHED);
+    CHECK(ev.element.qp == p.r);
+    ibv_ack_async_event(&ev);
+    CHECK(p.r->events_completed == 2);
+    CHECK_FALSE(readable(p.ctx->async_fd, 50));
+}

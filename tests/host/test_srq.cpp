@@ -11,15 +11,6 @@ using namespace hcasim::test;
 
 namespace {
 
-int post_srq(ibv_srq* srq, ibv_sge sge, uint64_t id) {
-    ibv_recv_wr wr{};
-    wr.wr_id = id;
-    wr.sg_list = &sge;
-    wr.num_sge = 1;
-    ibv_recv_wr* bad = nullptr;
-    return ibv_post_srq_recv(srq, &wr, &bad);
-}
-
 ibv_srq* make_srq(ibv_pd* pd, uint32_t max_wr, uint32_t max_sge, ibv_srq_attr* out = nullptr) {
     ibv_srq_init_attr a{};
     a.attr.max_wr = max_wr;
@@ -56,11 +47,11 @@ TEST_CASE("SRQ: two QPs receive from one SRQ; WQEs are recycled many times over"
     Buffer rx(f.pd, kSlots * 64), tx(f.pd, 64);
     std::set<uint64_t> outstanding;
     for (int i = 0; i < kSlots; ++i) {
-        REQUIRE(post_srq(srq, rx.sge(64 * i, 64), i) == 0);
+        REQUIRE(post_srq_one(srq, rx.sge(64 * i, 64), i) == 0);
         outstanding.insert(i);
     }
     Buffer extra(f.pd, 64);
-    CHECK(post_srq(srq, extra.sge(0, 64), 999) == ENOMEM);  // full
+    CHECK(post_srq_one(srq, extra.sge(0, 64), 999) == ENOMEM);  // full
     int received = 0;
     for (int round = 0; round < kRounds; ++round) {
         for (int i = 0; i < kSlots; ++i) {
@@ -78,7 +69,7 @@ TEST_CASE("SRQ: two QPs receive from one SRQ; WQEs are recycled many times over"
             CHECK(rx.data[64 * wc[0].wr_id] == static_cast<uint8_t>(round * kSlots + i));
             ++received;
             // Re-post into the slot just consumed.
-            REQUIRE(post_srq(srq, rx.sge(64 * wc[0].wr_id, 64), wc[0].wr_id) == 0);
+            REQUIRE(post_srq_one(srq, rx.sge(64 * wc[0].wr_id, 64), wc[0].wr_id) == 0);
             outstanding.insert(wc[0].wr_id);
         }
     }
@@ -158,13 +149,13 @@ TEST_CASE("SRQ: destroying a QP gives its unpolled receive completions' WQEs bac
     ibv_qp* r = create_qp(f.pd, rcq, rcq, IBV_QPT_RC, {}, srq);
     connect_pair(s, r);
     Buffer rx(f.pd, 3 * 64), tx(f.pd, 64, kAllAccess, 5);
-    for (int i = 0; i < 3; ++i) REQUIRE(post_srq(srq, rx.sge(64 * i, 64), i) == 0);
+    for (int i = 0; i < 3; ++i) REQUIRE(post_srq_one(srq, rx.sge(64 * i, 64), i) == 0);
     for (int i = 0; i < 3; ++i) REQUIRE(post_one(s, IBV_WR_SEND, {tx.sge(0, 8)}, i) == 0);
     REQUIRE(poll_cq(cq, 3).size() == 3);  // all delivered; receives left unpolled
-    CHECK(post_srq(srq, rx.sge(0, 64), 9) == ENOMEM);
+    CHECK(post_srq_one(srq, rx.sge(0, 64), 9) == ENOMEM);
     CHECK(ibv_destroy_qp(r) == 0);
     CHECK(cq_empty(rcq));  // its CQEs went with it
-    for (int i = 0; i < 3; ++i) CHECK(post_srq(srq, rx.sge(64 * i, 64), 10 + i) == 0);
+    for (int i = 0; i < 3; ++i) CHECK(post_srq_one(srq, rx.sge(64 * i, 64), 10 + i) == 0);
     CHECK(ibv_destroy_qp(s) == 0);
     CHECK(ibv_destroy_srq(srq) == 0);
     CHECK(ibv_destroy_cq(cq) == 0);

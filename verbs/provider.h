@@ -59,6 +59,11 @@ private:
     std::vector<Slot> free_;
 };
 
+struct EventQueue;
+struct QpShell;
+struct CqShell;
+struct SrqShell;
+
 // Per-context state that is not part of rdma-core's structs.
 struct ContextImpl {
     std::shared_ptr<Transport> transport;  // shared by a process's contexts of one device
@@ -69,11 +74,11 @@ struct ContextImpl {
     DbrecPool dbrecs;
     // Async events (ibv_get_async_event): the context's event queue, when
     // interrupts reach this process, and the objects events can name.
-    std::unique_ptr<struct EventQueue> async;
+    std::unique_ptr<EventQueue> async;
     std::mutex obj_mu;
-    std::map<uint32_t, struct QpShell*> qps;
-    std::map<uint32_t, struct CqShell*> cqs;
-    std::map<uint32_t, struct SrqShell*> srqs;
+    std::map<uint32_t, QpShell*> qps;
+    std::map<uint32_t, CqShell*> cqs;
+    std::map<uint32_t, SrqShell*> srqs;
     uint32_t async_eqn() const;
     int fds[2] = {-1, -1};  // cmd_fd/async_fd stand-ins (eventfds)
     const DeviceLocation* loc = nullptr;
@@ -199,9 +204,6 @@ struct EventQueue {
     // ring after a count (cannot happen) gives type 0xff.
     int next(hcasim_eqe& e);
 };
-
-struct QpShell;
-struct CqShell;
 
 // A completion channel (ibv_create_comp_channel): an event queue whose
 // completion events name CQs, found in `cqs`.

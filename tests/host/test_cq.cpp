@@ -126,19 +126,28 @@ TEST_CASE("resize_cq: unpolled CQEs move to the new ring, in order; polling goes
         REQUIRE(post_one(a, IBV_WR_RDMA_WRITE, {src.sge(0, 8)}, id, IBV_SEND_SIGNALED, dst.addr(),
                          dst.mr->rkey) == 0);
     };
-    // Wrap the ring once, then leave 10 CQEs unpolled.
+    // Wrap the ring once, then leave 11 CQEs unpolled.
     for (uint64_t i = 0; i < 12; ++i) write(i);
     REQUIRE(poll_cq(cq, 12).size() == 12);
+    src.data[0] = 2;
     for (uint64_t i = 100; i < 110; ++i) write(i);
-    // Let all 10 land before resizing.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Let all 11 land before resizing: the last is a read of the byte the
+    // writes put there (RC orders it after them), its CQE the last one.
+    Buffer rd(f.pd, 64);
+    REQUIRE(post_one(a, IBV_WR_RDMA_READ, {rd.sge(0, 8)}, 110, IBV_SEND_SIGNALED, dst.addr(),
+                     dst.mr->rkey) == 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (rd.data[0] != 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(rd.data[0] == 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CHECK(ibv_resize_cq(cq, 5) == EINVAL);  // fewer entries than unpolled CQEs
     CHECK(ibv_resize_cq(cq, -1) == EINVAL);
     REQUIRE(ibv_resize_cq(cq, 100) == 0);
     CHECK(cq->cqe == 127);
-    auto wc = poll_cq(cq, 10);
-    REQUIRE(wc.size() == 10);
-    for (uint64_t i = 0; i < 10; ++i) {
+    auto wc = poll_cq(cq, 11);
+    REQUIRE(wc.size() == 11);
+    for (uint64_t i = 0; i < 11; ++i) {
         CHECK(wc[i].wr_id == 100 + i);
         CHECK(wc[i].status == IBV_WC_SUCCESS);
     }

@@ -297,8 +297,8 @@ struct hcasim_query_hca_cap_out {
 	uint32_t max_srq_wr;
 	uint32_t max_srq_sge;
 	uint32_t max_inline_data;         /* bytes of inline data per send WQE */
-	uint32_t max_qp_rd_atom;          /* outstanding READ/atomic as requester */
-	uint32_t max_qp_init_rd_atom;     /* responder resources */
+	uint32_t max_qp_rd_atom;          /* READ/atomic a QP answers as responder (IB max_qp_rd_atom) */
+	uint32_t max_qp_init_rd_atom;     /* READ/atomic a QP initiates (IB max_qp_init_rd_atom) */
 	uint32_t max_eq;
 	uint32_t max_msg_sz;              /* bytes */
 	uint32_t local_ca_ack_delay;      /* log2(4.096 us) units */
@@ -657,8 +657,8 @@ struct hcasim_recv_wqe {
  * owner == ((ci / entries) & 1) ^ 1.  The device writes the body, then
  * (after a release fence) the owner byte.
  */
-#define HCASIM_CQE_WITH_IMM   0x01u /* = IBV_WC_WITH_IMM */
-#define HCASIM_CQE_GRH        0x02u /* = IBV_WC_GRH: 40-byte GRH in front */
+#define HCASIM_CQE_WITH_IMM   0x01u /* the driver reports IBV_WC_WITH_IMM */
+#define HCASIM_CQE_GRH        0x02u /* IBV_WC_GRH: 40-byte GRH in front */
 #define HCASIM_CQE_SOLICITED  0x80u /* the message had the SE bit */
 #define HCASIM_CQE_SIZE       64u
 struct hcasim_cqe {
@@ -970,7 +970,7 @@ struct hcasim_query_port_out {
 	uint8_t  mac[6];
 	uint8_t  rsvd0[2];
 	uint32_t ipv4;              /* network order */
-	uint64_t port_speed_mbps;   /* what ibv_query_port_speed reports, Mb/s */
+	uint64_t port_speed_mbps;   /* port speed, Mb/s (ibv_query_port_speed: /100) */
 	struct {
 		uint8_t  gid[16];
 		uint32_t type;          /* HCASIM_GID_TYPE_* */

@@ -105,7 +105,10 @@ struct FwState {
     // The engine that performs DMA through mkeys (tags TPH, counts).
     device::MrEngine mr_engine() {
         static device::DmaSpace none;
-        return {dma ? *dma : none, memic_base, memic.size(), mkeys, dmahs, tph,
+        // tph is read at each access: the function sets it after the
+        // engine (which keeps its own MrEngine) is attached.
+        return {dma ? *dma : none, memic_base, memic.size(), mkeys, dmahs,
+                [this] { return tph ? tph() : device::TphConfig{}; },
                 [this](uint64_t a, uint64_t l) { return icm_at(a, l); }};
     }
 };

@@ -131,7 +131,9 @@ void Hca::write_channel(uint32_t ch, uint32_t reg, uint32_t value) {
     switch (reg) {
     case HCASIM_CH_CMDQ_ADDR_LO:
         c.cmdq_addr = (c.cmdq_addr & ~uint64_t{0xffffffff}) | (value & ~0xfffu);
-        c.cmd_ci = 0;
+        c.cmd_ci = 0;  // the queue restarts: both indexes at 0
+        reinterpret_cast<hcasim_uar*>(memic_ + uar_offset_ + uint64_t{HCASIM_CHANNEL_UAR(ch)} *
+                                                                 HCASIM_UAR_PAGE_SIZE)->cmd_pi = 0;
         break;
     case HCASIM_CH_CMDQ_ADDR_HI:
         c.cmdq_addr = (c.cmdq_addr & 0xffffffffu) | (uint64_t{value} << 32);

@@ -161,6 +161,11 @@ static void dmah_mr(struct ibv_context *ctx, struct ibv_pd *pd, int wait)
 			usleep(10000);
 		printf("   the device wrote: \"%.24s\"\n", (const char *)buf);
 		check(buf[0] != 0, "device DMA write arrived in the MR");
+		/* Keep the MR alive until the host has read the device's
+		 * counters for it: it writes a second marker at offset 2048. */
+		for (int i = 0; i < 6000 && buf[2048] == 0; i++)
+			usleep(10000);
+		check(buf[2048] != 0, "the host read the MR's counters while it was alive");
 	}
 	check(ibv_dealloc_dmah(dmah) == EBUSY, "ibv_dealloc_dmah while an MR uses it -> EBUSY");
 	check(ibv_dereg_mr(mr) == 0, "ibv_dereg_mr");

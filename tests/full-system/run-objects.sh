@@ -12,7 +12,7 @@ HCASIM_BUILD_DIR=$build "$src/scripts/demo-objects" >"$out" 2>&1 || status=$?
 cat "$out"
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$status" -eq 0 ] || fail "demo-objects exited $status"
-grep -q '^hcasim-demo-objects: 39 checks, 39 passed, 0 failed' "$out" || fail "privileged report"
+grep -q '^hcasim-demo-objects: 40 checks, 40 passed, 0 failed' "$out" || fail "privileged report"
 grep -q '^hcasim-demo-objects: 11 checks, 11 passed, 0 failed' "$out" || fail "unprivileged report"
 grep -q 'the device wrote: "TPH-tagged DMA write"' "$out" || fail "device write did not reach the guest MR"
 grep -q '"tag":{"mem_type":"volatile","ph":2,"st":42}' "$out" || fail "TPH tag"

@@ -3,8 +3,9 @@
 # guest) for the seed APIs, against hcasim's libraries and HCA:
 # DMTest + SharedDMTest (ibv_alloc_dm family), DeviceMemoryAPITest
 # (ibv_reg_dm_mr), DMAHandleTest (ibv_alloc_dmah), and the traffic classes
-# ParentDomainTrafficTest / DmaHandleTrafficTest, which skip: hcasim's port
-# is down (no data path yet).  Asserts the unittest result and each test
+# ParentDomainTrafficTest / DmaHandleTrafficTest, which now carry RC and UD
+# traffic through the HCA's data path (only the 2 MiB hugepage case skips:
+# the guest reserves none yet).  Asserts the unittest result and each test
 # that must pass.
 set -euo pipefail
 src=${1:?source dir}
@@ -28,7 +29,15 @@ for t in 'test ibv_alloc_dm() ... ok' 'test ibv_alloc_dm() with an illegal size 
          'test_dmah_with_mrex (tests.test_dmah.DMAHandleTest.test_dmah_with_mrex) ... ok' \
          'test_dmah_invalid_ph (tests.test_dmah.DMAHandleTest.test_dmah_invalid_ph) ... ok' \
          'test_dmah_inval_cpu_id (tests.test_dmah.DMAHandleTest.test_dmah_inval_cpu_id) ... ok' \
-         'test_dmah_persistent_memory (tests.test_dmah.DMAHandleTest.test_dmah_persistent_memory) ... ok'; do
+         'test_dmah_persistent_memory (tests.test_dmah.DMAHandleTest.test_dmah_persistent_memory) ... ok' \
+         'Tests RC atomic fetch&add using a DMAHandle-backed MREx. ... ok' \
+         'Validates RC RDMA Write traffic with DMAHandle & MREx. ... ok' \
+         'Checks basic RC send/recv traffic with DMAHandle-registered MREx. ... ok' \
+         'test_default_allocators_rc_traffic (tests.test_parent_domain.ParentDomainTrafficTest.test_default_allocators_rc_traffic) ... ok' \
+         'test_mem_align_rc_traffic (tests.test_parent_domain.ParentDomainTrafficTest.test_mem_align_rc_traffic) ... ok' \
+         'test_mem_align_srq_excq_rc_traffic (tests.test_parent_domain.ParentDomainTrafficTest.test_mem_align_srq_excq_rc_traffic) ... ok' \
+         'test_mem_align_ud_traffic (tests.test_parent_domain.ParentDomainTrafficTest.test_mem_align_ud_traffic) ... ok' \
+         'test_without_allocators_rc_traffic (tests.test_parent_domain.ParentDomainTrafficTest.test_without_allocators_rc_traffic) ... ok'; do
     grep -qF -- "$t" "$out" || fail "expected: $t"
 done
 echo "full-system rdma-core tests: passed"

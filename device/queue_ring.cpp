@@ -30,36 +30,40 @@ uint32_t* QueueRing::dbrec_ptr(DmaSpace& dma) {
     return dbrec_host_;
 }
 
-int QueueRing::read(DmaSpace& dma, uint64_t off, void* dst, size_t len) {
+// Calls fn(host_ptr_or_null, bus_addr, done, n) for each page-sized piece
+// of buffer bytes [off, off+len).
+template <class Fn>
+int QueueRing::walk(DmaSpace& dma, uint64_t off, size_t len, Fn&& fn) {
     if (off > length_ || len > length_ - off) return EFAULT;
-    auto* out = static_cast<uint8_t*>(dst);
     for (size_t done = 0; done < len;) {
         const uint64_t pos = page_offset_ + off + done;
         const size_t page = static_cast<size_t>(pos / kPage);
         const size_t within = static_cast<size_t>(pos % kPage);
         const size_t n = std::min<size_t>(len - done, kPage - within);
         if (page >= pages_.size()) return EFAULT;
-        if (uint8_t* p = page_ptr(dma, page)) std::memcpy(out + done, p + within, n);
-        else if (dma.read(pages_[page] + within, out + done, n) != 0) return EFAULT;
+        uint8_t* p = page_ptr(dma, page);
+        if (fn(p ? p + within : nullptr, pages_[page] + within, done, n) != 0) return EFAULT;
         done += n;
     }
     return 0;
 }
 
+int QueueRing::read(DmaSpace& dma, uint64_t off, void* dst, size_t len) {
+    auto* out = static_cast<uint8_t*>(dst);
+    return walk(dma, off, len, [&](uint8_t* host, uint64_t bus, size_t done, size_t n) {
+        if (!host) return dma.read(bus, out + done, n);
+        std::memcpy(out + done, host, n);
+        return 0;
+    });
+}
+
 int QueueRing::write(DmaSpace& dma, uint64_t off, const void* src, size_t len) {
-    if (off > length_ || len > length_ - off) return EFAULT;
     const auto* in = static_cast<const uint8_t*>(src);
-    for (size_t done = 0; done < len;) {
-        const uint64_t pos = page_offset_ + off + done;
-        const size_t page = static_cast<size_t>(pos / kPage);
-        const size_t within = static_cast<size_t>(pos % kPage);
-        const size_t n = std::min<size_t>(len - done, kPage - within);
-        if (page >= pages_.size()) return EFAULT;
-        if (uint8_t* p = page_ptr(dma, page)) std::memcpy(p + within, in + done, n);
-        else if (dma.write(pages_[page] + within, in + done, n) != 0) return EFAULT;
-        done += n;
-    }
-    return 0;
+    return walk(dma, off, len, [&](uint8_t* host, uint64_t bus, size_t done, size_t n) {
+        if (!host) return dma.write(bus, in + done, n);
+        std::memcpy(host, in + done, n);
+        return 0;
+    });
 }
 
 int QueueRing::write_owned_entry(DmaSpace& dma, uint64_t off, const void* entry, size_t len) {

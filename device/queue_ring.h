@@ -46,6 +46,8 @@ public:
 
 private:
     uint8_t* page_ptr(DmaSpace& dma, size_t page);
+    template <class Fn>
+    int walk(DmaSpace& dma, uint64_t off, size_t len, Fn&& fn);
     uint32_t* dbrec_ptr(DmaSpace& dma);
 
     std::vector<uint64_t> pages_;

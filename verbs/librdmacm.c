@@ -1,7 +1,7 @@
 /*
  * hcasim's librdmacm.so.1: hcasim has no RDMA CM (no fabric addresses
  * yet).  Every entry point of rdma-core 65's librdmacm that
- * python3-pyverbs links BIND_NOW exists with rdma-core's symbol version
+ * python3-pyverbs and perftest link BIND_NOW exists with rdma-core's symbol version
  * (librdmacm.map) and fails as librdmacm does: -1 or NULL with errno =
  * EOPNOTSUPP.  Arguments are ignored, so the generic prototypes here are
  * ABI-compatible with rdma-core's.  See docs/verbs.md.
@@ -19,6 +19,7 @@ EXPORT int rdma_create_ep(void) { errno = EOPNOTSUPP; return -1; }
 EXPORT void *rdma_create_event_channel(void) { errno = EOPNOTSUPP; return NULL; }
 EXPORT int rdma_create_id(void) { errno = EOPNOTSUPP; return -1; }
 EXPORT int rdma_create_qp(void) { errno = EOPNOTSUPP; return -1; }
+EXPORT int rdma_create_qp_ex(void) { errno = EOPNOTSUPP; return -1; }
 EXPORT void rdma_destroy_ep(void) {}
 EXPORT void rdma_destroy_event_channel(void) {}
 EXPORT int rdma_destroy_id(void) { errno = EOPNOTSUPP; return -1; }

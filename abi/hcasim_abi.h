@@ -21,8 +21,9 @@
 
 /* ---- PCI identity (see docs/device.md) --------------------------------- */
 /* 0x1234 is the "unassigned" vendor QEMU uses for its Bochs VGA (1234:1111);
- * no in-kernel driver matches 1234:4863, so nothing binds to the HCA and the
- * userspace driver owns it. */
+ * no Linux driver matches 1234:4863.  In the guest only hcasim's own module
+ * hcasim_irq (guest/kmod, abi/hcasim_irq.h) binds it, for its MSI-X
+ * interrupts; the userspace driver owns everything else. */
 #define HCASIM_PCI_VENDOR_ID      0x1234u
 #define HCASIM_PCI_DEVICE_ID      0x4863u /* "Hc" */
 #define HCASIM_PCI_SUBSYS_ID      0x0001u
@@ -36,7 +37,7 @@
 
 #define HCASIM_BAR0_SIZE        0x10000u /* 64 KiB */
 #define HCASIM_BAR4_SIZE        0x2000u  /* 8 KiB: table page + PBA page */
-#define HCASIM_MSIX_VECTORS     16u
+#define HCASIM_MSIX_VECTORS     64u /* one per event queue: comp channels, async EQs */
 #define HCASIM_MSIX_TABLE_OFF   0x0u
 #define HCASIM_MSIX_PBA_OFF     0x1000u
 

@@ -6,8 +6,9 @@
 // IBV_EVENT_QP_LAST_WQE_REACHED, IBV_EVENT_SRQ_LIMIT_REACHED and
 // IBV_EVENT_CQ_ERR; an event for an object already destroyed is dropped.
 // As libibverbs, destroying a QP, CQ or SRQ waits until every event
-// reported for it was acked.  Where no event queue exists (in a guest),
-// ibv_get_async_event fails with -1 / EOPNOTSUPP.
+// reported for it was acked.  Where no event queue exists (no interrupt
+// reaches the process: in a guest without the hcasim_irq module, or every
+// MSI-X vector taken), ibv_get_async_event fails with -1 / EOPNOTSUPP.
 #include "verbs/provider.h"
 
 #include <cerrno>

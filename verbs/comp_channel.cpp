@@ -7,10 +7,11 @@
 // channel has its events (ibv_req_notify_cq arms it) written there;
 // ibv_get_cq_event takes the next one (blocking, or EAGAIN if the caller
 // made the fd non-blocking) and returns its CQ.
-// Interrupts reach a process only host-direct today (vfio-user
-// DEVICE_SET_IRQS); in a guest ibv_create_comp_channel fails with
-// EOPNOTSUPP until the interrupt path exists.  Errors: ibv_destroy_comp_channel
-// while CQs use it -> EBUSY; no vector left -> ENOSPC.
+// Interrupts reach a process host-direct through vfio-user DEVICE_SET_IRQS,
+// in a guest through the module hcasim_irq (docs/events.md); where neither
+// exists (module not loaded) ibv_create_comp_channel fails with EOPNOTSUPP.
+// Errors: ibv_destroy_comp_channel while CQs use it -> EBUSY; no vector
+// left -> ENOSPC.
 #include "verbs/provider.h"
 
 #include <algorithm>

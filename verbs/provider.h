@@ -199,10 +199,14 @@ struct EventQueue {
     int open(ContextImpl& ctx);
     // DESTROY_EQ and everything back; 0 or the command's errno.
     int close();
-    // Waits for one count on fd (or EAGAIN on a non-blocking fd), then
-    // takes the next EQE into `e`: 0, or errno of the read.  An empty
-    // ring after a count (cannot happen) gives type 0xff.
+    // Takes the next EQE into `e`, waiting on fd while the ring is empty:
+    // 0, or errno of the read (EAGAIN on a non-blocking fd).  fd stays
+    // readable while EQEs are pending (see eq.cpp).
     int next(hcasim_eqe& e);
+    // Under mu: an EQE at ci (owner bit); resets fd's count, leaving one
+    // if an EQE is still pending.
+    bool pending() const;
+    void reset_count();
 };
 
 // A completion channel (ibv_create_comp_channel): an event queue whose

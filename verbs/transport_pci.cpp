@@ -1,20 +1,25 @@
-// In-guest PCI transport (see transport.h): the HCA is a PCI function no
-// kernel driver binds to; BAR0 and BAR2 are mmapped from sysfs
-// resource0/resource2, bus mastering is set through the config file, and
-// DMA pages are mlocked with their physical address read from
+// In-guest PCI transport (see transport.h): BAR0 and BAR2 are mmapped from
+// sysfs resource0/resource2, bus mastering is set through the config file,
+// and DMA pages are mlocked with their physical address read from
 // /proc/self/pagemap (needs CAP_SYS_ADMIN).  The guest must keep mlocked
 // pages in place (vm.compact_unevictable_allowed=0, docs/guest.md).
+// Interrupts come through the guest module hcasim_irq, the only kernel
+// code bound to the function: /dev/hcasim-irq-<PCI address> routes an
+// MSI-X vector to an eventfd of ours (abi/hcasim_irq.h, docs/events.md).
 #include "verbs/transport.h"
 
 #include "abi/hcasim_abi.h"
+#include "abi/hcasim_irq.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 namespace hcasim::verbs {
@@ -30,6 +35,7 @@ public:
         if (bar0_) ::munmap(const_cast<uint32_t*>(bar0_), bar0_len_);
         if (bar2_) ::munmap(bar2_, bar2_len_);
         if (pagemap_ >= 0) ::close(pagemap_);
+        if (irq_fd_ >= 0) ::close(irq_fd_);
     }
 
     int open() {
@@ -109,9 +115,29 @@ public:
         r = {};
     }
 
-    // No kernel driver hands the HCA's interrupts to a process yet.
-    int alloc_irq(int, unsigned&) override { return EOPNOTSUPP; }
-    void free_irq(unsigned) override {}
+    // An MSI-X vector of hcasim_irq's, bound to `eventfd` until free_irq
+    // or this process's exit.  EOPNOTSUPP when the module is not loaded
+    // (no device node), ENOSPC when every vector is bound.
+    int alloc_irq(int eventfd, unsigned& vector) override {
+        std::lock_guard lock(irq_mu_);
+        if (irq_fd_ < 0) {
+            const size_t slash = dir_.find_last_of('/');
+            const std::string node =
+                "/dev/" HCASIM_IRQ_DEV_PREFIX + dir_.substr(slash == std::string::npos ? 0 : slash + 1);
+            irq_fd_ = ::open(node.c_str(), O_RDWR | O_CLOEXEC);
+            if (irq_fd_ < 0) return errno == ENOENT ? EOPNOTSUPP : errno;
+        }
+        hcasim_irq_bind b{eventfd, 0};
+        if (::ioctl(irq_fd_, HCASIM_IRQ_BIND, &b) != 0) return errno;
+        vector = b.vector;
+        return 0;
+    }
+    void free_irq(unsigned vector) override {
+        std::lock_guard lock(irq_mu_);
+        if (irq_fd_ < 0) return;
+        hcasim_irq_bind b{-1, vector};
+        ::ioctl(irq_fd_, HCASIM_IRQ_UNBIND, &b);
+    }
 
     int config_read(uint32_t off, void* dst, uint32_t len) override {
         return config_io(off, dst, len, false);
@@ -190,6 +216,8 @@ private:
     uint8_t* bar2_ = nullptr;
     size_t bar2_len_ = 0;
     int pagemap_ = -1;
+    std::mutex irq_mu_;
+    int irq_fd_ = -1;  // /dev/hcasim-irq-<address>, opened on first use
 };
 
 }  // namespace

@@ -119,7 +119,7 @@ public:
         if (v == HCASIM_MSIX_VECTORS) return ENOSPC;
         const int fds[1] = {eventfd};
         if (int e = set_irq(v, fds)) return e;
-        irq_used_ |= 1u << v;
+        irq_used_ |= uint64_t{1} << v;
         vector = v;
         return 0;
     }
@@ -127,7 +127,7 @@ public:
         std::lock_guard lock(irq_mu_);
         if (vector >= HCASIM_MSIX_VECTORS || !(irq_used_ >> vector & 1)) return;
         set_irq(vector, {});
-        irq_used_ &= ~(1u << vector);
+        irq_used_ &= ~(uint64_t{1} << vector);
     }
 
     int config_read(uint32_t off, void* dst, uint32_t len) override {
@@ -354,7 +354,7 @@ private:
     std::multimap<std::pair<uint64_t, uint64_t>, Pin> pins_;
     VfioUserClient client_;
     std::mutex irq_mu_;
-    uint32_t irq_used_ = 0;  // MSI-X vectors handed out
+    uint64_t irq_used_ = 0;  // MSI-X vectors handed out (bit per vector)
     std::mutex mu_;  // guards the arena
     std::vector<Chunk> chunks_;
     uint64_t next_iova_ = kArenaIova;

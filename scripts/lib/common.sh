@@ -23,6 +23,9 @@ GUEST_DEPS=$HCASIM_DEPS/guest
 SID_ROOTFS=$GUEST_DEPS/sid-rootfs
 # shellcheck disable=SC2034
 HCASIM_STAMPS=$HCASIM_DEPS/stamps
+# hcasim_irq.ko, the guest's MSI-X path (scripts/setup's guest-kmod step)
+# shellcheck disable=SC2034
+GUEST_KMOD=$GUEST_DEPS/kmod/hcasim_irq.ko
 
 # die MESSAGE...: print "<prog>: error: MESSAGE" to stderr and exit with
 # status HCASIM_DIE_STATUS (default 1).

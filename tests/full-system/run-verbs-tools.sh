@@ -104,10 +104,8 @@ fi
 PP='^[0-9]+ bytes in [0-9.]+ seconds = '
 pair ibv_rc_pingpong "$PP" "$PP" ibv_rc_pingpong $DEV -g 1 -n 100
 pair ibv_rc_pingpong-j "$PP" "$PP" ibv_rc_pingpong $DEV -g 1 -n 100 -j
-# TODO(completion channels in the guest): ibv_rc_pingpong -e needs
-# ibv_create_comp_channel and CQ events, which fail with EOPNOTSUPP in a
-# guest today ("Couldn't create completion channel").  Once they work, add:
-#   pair ibv_rc_pingpong-e "$PP" "$PP" ibv_rc_pingpong $DEV -g 1 -n 100 -e
+# -e: completion channels, CQ events through the hcasim_irq module
+pair ibv_rc_pingpong-e "$PP" "$PP" ibv_rc_pingpong $DEV -g 1 -n 100 -e
 pair ibv_ud_pingpong "$PP" "$PP" ibv_ud_pingpong $DEV -g 1 -n 100
 pair ibv_srq_pingpong "$PP" "$PP" ibv_srq_pingpong $DEV -g 1 -n 100
 
@@ -134,8 +132,8 @@ HCASIM_BUILD_DIR=$build "$src/scripts/run-vm" --guest pyverbs --smp 2 --timeout 
 cat "$out"
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$status" -eq 0 ] || fail "the guest exited $status"
-grep -q '^verbs-tools: 13 passed, 0 failed$' "$out" || fail "expected 13 tools to pass"
-for t in ibv_devinfo ibv_rc_pingpong ibv_rc_pingpong-j ibv_ud_pingpong ibv_srq_pingpong \
+grep -q '^verbs-tools: 14 passed, 0 failed$' "$out" || fail "expected 14 tools to pass"
+for t in ibv_devinfo ibv_rc_pingpong ibv_rc_pingpong-j ibv_rc_pingpong-e ibv_ud_pingpong ibv_srq_pingpong \
          ib_write_bw ib_write_lat ib_read_bw ib_read_lat ib_send_bw ib_send_lat \
          ib_atomic_bw ib_atomic_lat; do
     grep -qx "ok $t" "$out" || fail "expected: ok $t"

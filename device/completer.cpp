@@ -103,7 +103,7 @@ void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
     // Resend from the first PSN not yet answered.
     const uint32_t resp_pkts = w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0;
     rewind(qpn, qp, psn_add(w.first_psn, resp_pkts));
-    arm_ack_timer(qp);
+    arm_ack_timer(qpn, qp);
 }
 
 void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
@@ -148,6 +148,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
             rewind(qpn, qp, p.psn);
             qp.ack_deadline = 0;
             qp.rnr_deadline = host_.now_ns() + rnr_timer_ns(p.syndrome & 0x1f);
+            add_timer(qpn, qp.rnr_deadline);
             return;
         }
         if (p.syndrome == aeth::kNakPsnSeq) {
@@ -223,7 +224,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         qp.retry_left = qp.attr.retry_cnt;
         qp.rnr_left = qp.attr.rnr_retry;
         qp.ack_deadline = 0;
-        if (!qp.inflight.empty()) arm_ack_timer(qp);
+        if (!qp.inflight.empty()) arm_ack_timer(qpn, qp);
         schedule(qpn, qp);
     }
 }

@@ -192,29 +192,38 @@ bool RdmaEngine::poll() {
     return work;
 }
 
+void RdmaEngine::add_timer(uint32_t qpn, uint64_t deadline) { timers_.emplace(deadline, qpn); }
+
+namespace {
+
+bool timer_live(const Qp* qp, uint64_t deadline) {
+    return qp && deadline && (qp->ack_deadline == deadline || qp->rnr_deadline == deadline);
+}
+
+}  // namespace
+
 uint64_t RdmaEngine::next_deadline() const {
-    uint64_t best = 0;
-    const_cast<ObjectTable<Qp>&>(qps).for_each([&](uint32_t, Qp& qp) {
-        for (uint64_t d : {qp.ack_deadline, qp.rnr_deadline})
-            if (d && (!best || d < best)) best = d;
-    });
-    return best;
+    // Drops stale entries from the top first (logically const: the set of
+    // live timers does not change).
+    auto& heap = const_cast<decltype(timers_)&>(timers_);
+    auto& table = const_cast<ObjectTable<Qp>&>(qps);
+    while (!heap.empty() && !timer_live(table.find(heap.top().second), heap.top().first)) heap.pop();
+    return heap.empty() ? 0 : heap.top().first;
 }
 
 void RdmaEngine::fire_timers() {
     const uint64_t now = host_.now_ns();
-    std::vector<uint32_t> ack, rnr;
-    qps.for_each([&](uint32_t qpn, Qp& qp) {
-        if (qp.ack_deadline && qp.ack_deadline <= now) ack.push_back(qpn);
-        if (qp.rnr_deadline && qp.rnr_deadline <= now) rnr.push_back(qpn);
-    });
-    for (uint32_t qpn : ack)
-        if (Qp* qp = qps.find(qpn)) on_ack_timeout(qpn, *qp);
-    for (uint32_t qpn : rnr)
-        if (Qp* qp = qps.find(qpn)) {
-            qp->rnr_deadline = 0;
-            schedule(qpn, *qp);
+    while (!timers_.empty() && timers_.top().first <= now) {
+        const auto [deadline, qpn] = timers_.top();
+        timers_.pop();
+        Qp* qp = qps.find(qpn);
+        if (!timer_live(qp, deadline)) continue;
+        if (qp->ack_deadline && qp->ack_deadline <= now) on_ack_timeout(qpn, *qp);
+        if (Qp* again = qps.find(qpn); again && again->rnr_deadline && again->rnr_deadline <= now) {
+            again->rnr_deadline = 0;
+            schedule(qpn, *again);
         }
+    }
 }
 
 // ---- CQs and EQs -------------------------------------------------------------
@@ -474,6 +483,7 @@ void RdmaEngine::reset() {
     active_uars_.clear();
     ready_.clear();
     rx_.clear();
+    timers_ = {};
 }
 
 }  // namespace hcasim::device

@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <queue>
 #include <vector>
 
 namespace hcasim::device {
@@ -143,7 +144,12 @@ private:
     bool send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w);
     void complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status, uint32_t vendor_err);
     void rewind(uint32_t qpn, Qp& qp, uint32_t psn);
-    void arm_ack_timer(Qp& qp);
+    void arm_ack_timer(uint32_t qpn, Qp& qp);
+    // Queues a timer check for `qpn` at `deadline` (ns).  The heap keeps
+    // (deadline, qpn) pairs; an entry whose QP is gone or no longer has
+    // that deadline is stale and skipped, so clearing a deadline needs no
+    // heap work.
+    void add_timer(uint32_t qpn, uint64_t deadline);
     // responder.cpp
     void respond(Qp& qp, uint32_t qpn, Packet& p);
     void send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn);
@@ -179,6 +185,8 @@ private:
     std::vector<UarState> uars_;           // index 0 unused (status page)
     std::vector<uint32_t> active_uars_;
     std::deque<uint32_t> ready_;           // QPs with requester work
+    using Timer = std::pair<uint64_t, uint32_t>;  // (deadline ns, qpn)
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
     std::deque<Packet> rx_;                // packets delivered by loopback
     bool in_rx_ = false;
     EngineStats stats_;

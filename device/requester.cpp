@@ -46,10 +46,11 @@ SendWqe* RdmaEngine::current_send(Qp& qp) {
     return qp.send_pos < qp.inflight.size() ? &qp.inflight[qp.send_pos] : nullptr;
 }
 
-void RdmaEngine::arm_ack_timer(Qp& qp) {
+void RdmaEngine::arm_ack_timer(uint32_t qpn, Qp& qp) {
     if (qp.type != qpt::kRc || qp.attr.timeout == 0 || qp.ack_deadline) return;
     const uint64_t ns = 4096ull << std::min<uint32_t>(qp.attr.timeout, 31);
     qp.ack_deadline = host_.now_ns() + ns;
+    add_timer(qpn, qp.ack_deadline);
 }
 
 void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
@@ -264,7 +265,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     }
     if (w.next_pkt == w.npkts) ++qp.send_pos;
     const bool done_unreliable = qp.type != qpt::kRc && w.next_pkt == w.npkts;
-    if (qp.type == qpt::kRc) arm_ack_timer(qp);
+    if (qp.type == qpt::kRc) arm_ack_timer(qpn, qp);
     emit(p);
     if (done_unreliable && qp.state != qps::kErr && !qp.inflight.empty()) {
         // UC/UD: complete once sent (IBTA 9.8: no acknowledgement).

@@ -3,10 +3,11 @@
 // mlx5 driver's mlx5_st_alloc_index() does.
 #pragma once
 
+#include "device/object_table.h"
 #include "device/tph.h"
 
 #include <cstdint>
-#include <map>
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -14,10 +15,14 @@ namespace hcasim::device {
 
 class DmahTable {
 public:
-    explicit DmahTable(uint16_t st_entries) : st_refs_(st_entries, 0), st_vals_(st_entries, 0) {}
+    // st_entries: the ST table's size; max: live handles at most.
+    explicit DmahTable(uint16_t st_entries, uint32_t max = kMaxHandles)
+        : objects_(max), st_refs_(st_entries, 0), st_vals_(st_entries, 0) {}
 
-    // Allocates a handle; for has_st, finds or takes an ST index for
-    // st_value.  nullopt when no ST index is free.
+    static constexpr uint32_t kMaxHandles = 1u << 16;
+
+    // Allocates a handle (owner: d.owner); for has_st, finds or takes an
+    // ST index for st_value.  nullopt when no ST index (or handle) is free.
     std::optional<uint32_t> allocate(Dmah d) {
         if (d.has_st) {
             auto idx = take_index(d.st_value);
@@ -26,33 +31,39 @@ public:
         } else {
             d.st_index = 0xffff;
         }
-        d.handle = ++next_;
-        handles_.emplace(d.handle, d);
-        return d.handle;
+        const uint32_t owner = d.owner;
+        const uint16_t st_index = d.st_index;
+        auto h = objects_.insert(d, owner);
+        if (!h) {
+            drop_index(st_index);
+            return std::nullopt;
+        }
+        objects_.find(*h)->handle = *h;
+        return h;
     }
-    Dmah* find(uint32_t h) {
-        auto it = handles_.find(h);
-        return it == handles_.end() ? nullptr : &it->second;
-    }
+    Dmah* find(uint32_t h) { return objects_.find(h); }
+    // Users: the MRs that carry the handle (firmware/cmd_mkey.cpp counts
+    // them); DEALLOC_DMAH refuses a busy handle.
+    void get(uint32_t h) { objects_.get(h); }
+    void put(uint32_t h) { objects_.put(h); }
+    bool busy(uint32_t h) const { return objects_.busy(h); }
     bool release(uint32_t h) {
-        auto it = handles_.find(h);
-        if (it == handles_.end()) return false;
-        drop_index(it->second.st_index);
-        handles_.erase(it);
-        return true;
+        Dmah* d = objects_.find(h);
+        if (!d) return false;
+        drop_index(d->st_index);
+        return objects_.erase(h);
     }
     size_t release_owner(uint32_t owner) {
         std::vector<uint32_t> gone;
-        for (const auto& [h, d] : handles_)
-            if (d.owner == owner) gone.push_back(h);
+        objects_.for_each_owned(owner, [&](uint32_t h, const Dmah&) { gone.push_back(h); });
         for (uint32_t h : gone) release(h);
         return gone.size();
     }
     void clear() {
-        handles_.clear();
+        objects_.clear();
         std::fill(st_refs_.begin(), st_refs_.end(), 0);
     }
-    size_t size() const { return handles_.size(); }
+    size_t size() const { return objects_.size(); }
     uint32_t st_refs(uint16_t index) const { return index < st_refs_.size() ? st_refs_[index] : 0; }
 
 private:
@@ -74,10 +85,9 @@ private:
         if (i < st_refs_.size() && st_refs_[i]) --st_refs_[i];
     }
 
-    std::map<uint32_t, Dmah> handles_;
-    std::vector<uint32_t> st_refs_;
+    ObjectTable<Dmah> objects_;
+    std::vector<uint32_t> st_refs_;   // handles sharing each ST index
     std::vector<uint16_t> st_vals_;
-    uint32_t next_ = 0;
 };
 
 }  // namespace hcasim::device

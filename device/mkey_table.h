@@ -6,6 +6,7 @@
 // Source: mlx5 PRM CREATE_MKEY (MTT translation, lkey = rkey = mkey).
 #pragma once
 
+#include "device/object_table.h"
 #include "device/tph.h"
 
 #include <cstdint>
@@ -40,58 +41,51 @@ struct Mkey {
     MkeyCounters counters;
 };
 
+// The mkeys, in the device's refcounted object table: a key is the
+// table's handle (index << 8 | generation, as mlx5's mkey index and
+// variant), so lookups are O(1) and a stale key never finds a newer MR.
+// Who refers to an mkey's PD and DMA handle is counted in those tables
+// (firmware/cmd_mkey.cpp), never found by scanning this one.
 class MkeyTable {
 public:
-    explicit MkeyTable(uint32_t max) : max_(max) {}
+    explicit MkeyTable(uint32_t max) : objects_(max) {}
 
-    // Inserts m with a fresh key (index << 8 | variant); nullopt if full.
+    // Inserts m (owner: m.owner) under a fresh key, also stored in m.key;
+    // nullopt if full.
     std::optional<uint32_t> insert(Mkey m) {
-        if (keys_.size() >= max_) return std::nullopt;
-        for (uint32_t tries = 0; tries < max_; ++tries) {
-            next_index_ = next_index_ % max_ + 1;
-            const uint32_t key = (next_index_ << 8) | (variant_++ & 0xff);
-            bool used = false;
-            for (const auto& [k, v] : keys_) used |= (k >> 8) == next_index_;
-            if (used) continue;
-            m.key = key;
-            keys_.emplace(key, std::move(m));
-            return key;
-        }
-        return std::nullopt;
+        const uint32_t owner = m.owner;
+        auto key = objects_.insert(std::move(m), owner);
+        if (key) objects_.find(*key)->key = *key;
+        return key;
     }
-    Mkey* find(uint32_t key) {
-        auto it = keys_.find(key);
-        return it == keys_.end() ? nullptr : &it->second;
-    }
-    bool erase(uint32_t key) { return keys_.erase(key) == 1; }
+    Mkey* find(uint32_t key) { return objects_.find(key); }
+    bool erase(uint32_t key) { return objects_.erase(key); }
+    // Whether any mkey satisfies p (a scan: for rare control-path checks
+    // such as "an MR still lies in this MEMIC block", not for busy rules).
     template <class Pred>
-    bool any(Pred p) const {
-        for (const auto& [k, m] : keys_)
-            if (p(m)) return true;
-        return false;
+    bool any(Pred p) {
+        bool hit = false;
+        objects_.for_each([&](uint32_t, const Mkey& m) { hit = hit || p(m); });
+        return hit;
     }
-    size_t release_owner(uint32_t owner) {
-        size_t n = 0;
-        for (auto it = keys_.begin(); it != keys_.end();) {
-            if (it->second.owner == owner) {
-                it = keys_.erase(it);
-                ++n;
-            } else {
-                ++it;
-            }
-        }
-        return n;
+    // Calls fn(key, mkey) for every mkey, or every mkey `owner` created.
+    template <class Fn>
+    void for_each(Fn&& fn) { objects_.for_each(fn); }
+    template <class Fn>
+    void for_each_owned(uint32_t owner, Fn&& fn) { objects_.for_each_owned(owner, fn); }
+    size_t release_owner(uint32_t owner) { return objects_.release_owner(owner); }
+    void clear() { objects_.clear(); }
+    size_t size() const { return objects_.size(); }
+    uint32_t max() const { return objects_.max(); }
+    // A sorted copy of every mkey, for the inspection interface.
+    std::map<uint32_t, Mkey> all() {
+        std::map<uint32_t, Mkey> out;
+        objects_.for_each([&](uint32_t key, const Mkey& m) { out.emplace(key, m); });
+        return out;
     }
-    void clear() { keys_.clear(); }
-    size_t size() const { return keys_.size(); }
-    uint32_t max() const { return max_; }
-    const std::map<uint32_t, Mkey>& all() const { return keys_; }
 
 private:
-    uint32_t max_;
-    uint32_t next_index_ = 0;
-    uint8_t variant_ = 0x11;
-    std::map<uint32_t, Mkey> keys_;
+    ObjectTable<Mkey> objects_;
 };
 
 }  // namespace hcasim::device

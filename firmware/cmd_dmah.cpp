@@ -44,7 +44,7 @@ CmdStatus cmd_dealloc_dmah(FwState& fw, CmdContext& ctx) {
     const device::Dmah* d = fw.dmahs.find(in.dmah);
     if (!d || d->owner != ctx.channel)
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_DMAH_BAD_HANDLE);
-    if (fw.mkeys.any([&](const device::Mkey& m) { return m.dmah == in.dmah; }))
+    if (fw.dmahs.busy(in.dmah))  // an MR carries it
         return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_DMAH_BUSY);
     fw.dmahs.release(in.dmah);
     return kOk;

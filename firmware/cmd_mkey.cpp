@@ -108,6 +108,7 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
     auto key = fw.mkeys.insert(std::move(m));
     if (!key) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_MKEY_EXHAUSTED);
     fw.pds.get(in.pdn);
+    if (in.dmah) fw.dmahs.get(in.dmah);  // DEALLOC_DMAH is busy while the MR lives
     hcasim_create_mkey_out out{};
     out.mkey = *key;
     ctx.output(out);
@@ -124,6 +125,7 @@ CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx) {
     ctx.detail += fmt::format(" dma_writes={} tagged_writes={}", m->counters.dma_writes,
                               m->counters.tagged_writes);
     fw.pds.put(m->pdn);
+    if (m->dmah) fw.dmahs.put(m->dmah);
     fw.mkeys.erase(in.mkey);
     return kOk;
 }

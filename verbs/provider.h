@@ -298,6 +298,11 @@ struct QpShell {
     int wr_err = 0;
     uint8_t* wr_cur = nullptr;
     uint32_t events_reported = 0;  // by ibv_get_async_event (qp.mutex)
+    // The access flags and responder depth last given to ibv_modify_qp
+    // (mlx5's atomic_rd_en and resp_depth): the device gets the remote
+    // access bits these two allow together (qp.cpp).
+    unsigned atomic_rd_en = 0;
+    uint8_t resp_depth = 0;
     ibv_qp* ibqp() { return &qpx.qp_base; }
 };
 

@@ -14,7 +14,12 @@
 //    TSO headers, RSS, XRC domains -> EOPNOTSUPP;
 //  - modify: the device checks transitions and attribute masks
 //    (MODIFY_QP); ibv_qp.state follows every successful modify and query;
-//    moving to RESET drops the QP's CQEs and empties its queues.
+//    moving to RESET drops the QP's CQEs and empties its queues;
+//  - access flags: any IBV_ACCESS_* bits are accepted (the kernel checks
+//    none); the device gets what mlx5 programs (set_qpc_atomic_flags):
+//    remote write, read and atomic, and only remote write while the QP
+//    has no responder resources (max_dest_rd_atomic 0); ibv_query_qp
+//    reads those bits back, as mlx5 reads them from the QP context.
 // Layout (abi/hcasim_abi.h): one buffer, RQ at 0 then the SQ at a
 // multiple of its stride; send stride = next power of two >= max(128,
 // HCASIM_WQE_DATA_OFF + max(16 * max_send_sge, max_inline_data)), receive
@@ -245,11 +250,26 @@ ibv_ah_attr from_hw(const hcasim_ah_attr& h) {
     return a;
 }
 
+// The remote access bits the device gets (mlx5 set_qpc_atomic_flags):
+// read and atomic only with responder resources.
+unsigned device_access(const QpShell* qp, const ibv_qp_attr& a, int mask) {
+    const unsigned flags = (mask & IBV_QP_ACCESS_FLAGS) ? a.qp_access_flags : qp->atomic_rd_en;
+    const unsigned depth =
+        (mask & IBV_QP_MAX_DEST_RD_ATOMIC) ? a.max_dest_rd_atomic : qp->resp_depth;
+    return flags & (depth ? IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
+                                IBV_ACCESS_REMOTE_ATOMIC
+                          : IBV_ACCESS_REMOTE_WRITE);
+}
+
 int modify(QpShell* qp, const ibv_qp_attr& a, int mask) {
     hcasim_modify_qp_in in{};
     in.hdr.opcode = HCASIM_CMD_MODIFY_QP;
     in.qpn = qp->ibqp()->qp_num;
     in.attr_mask = static_cast<uint32_t>(mask);
+    // Every transition that takes MAX_DEST_RD_ATOMIC also takes
+    // ACCESS_FLAGS: the device's access bits follow either.
+    const bool access = mask & (IBV_QP_ACCESS_FLAGS | IBV_QP_MAX_DEST_RD_ATOMIC);
+    if (mask & IBV_QP_MAX_DEST_RD_ATOMIC) in.attr_mask |= IBV_QP_ACCESS_FLAGS;
     hcasim_qp_attr& h = in.attr;
     h.qp_state = a.qp_state;
     h.cur_qp_state = a.cur_qp_state;
@@ -258,7 +278,7 @@ int modify(QpShell* qp, const ibv_qp_attr& a, int mask) {
     h.rq_psn = a.rq_psn;
     h.sq_psn = a.sq_psn;
     h.dest_qp_num = a.dest_qp_num;
-    h.qp_access_flags = a.qp_access_flags;
+    h.qp_access_flags = access ? device_access(qp, a, mask) : 0;
     h.pkey_index = a.pkey_index;
     h.max_rd_atomic = a.max_rd_atomic;
     h.max_dest_rd_atomic = a.max_dest_rd_atomic;
@@ -273,6 +293,8 @@ int modify(QpShell* qp, const ibv_qp_attr& a, int mask) {
     h.rate_limit = a.rate_limit;
     hcasim_modify_qp_out out{};
     if (int e = qp->c->cmd->run(in, out)) return e;
+    if (mask & IBV_QP_ACCESS_FLAGS) qp->atomic_rd_en = static_cast<unsigned>(a.qp_access_flags);
+    if (mask & IBV_QP_MAX_DEST_RD_ATOMIC) qp->resp_depth = a.max_dest_rd_atomic;
     if (mask & IBV_QP_STATE) {
         qp->ibqp()->state = a.qp_state;
         if (a.qp_state == IBV_QPS_RESET) reset_queues(qp);

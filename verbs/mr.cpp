@@ -11,6 +11,10 @@
 // mlock errno.  An ibv_buf (IBV_REG_MR_MASK_BUF, ibv_reg_buf_mr) is
 // registered like any memory, after libibverbs' checks: same PD, ADDR set,
 // the range inside the buffer, no FD/FD_OFFSET -> else EINVAL.
+// Fork support (util.cpp): as libibverbs, a host MR's range goes through
+// ibv_dontfork_range before it is registered and ibv_dofork_range after
+// it is deregistered (or failed), except ODP MRs; an ibv_buf's memory is
+// the library's, MADV_DONTFORK for its whole life, and stays out of it.
 #include "verbs/provider.h"
 
 #include <cerrno>
@@ -44,8 +48,8 @@ int check_access(unsigned access) {
     return 0;
 }
 
-ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsigned access,
-                      DmahShell* dmah) {
+ibv_mr* register_pinned(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsigned access,
+                        DmahShell* dmah) {
     if (int e = check_access(access)) {
         errno = e;
         return nullptr;
@@ -84,6 +88,20 @@ ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsi
     mr->dmah = dmah;
     if (dmah) ++dmah->refcount;
     return &mr->mr;
+}
+
+ibv_mr* register_host(ibv_pd* pd, void* addr, size_t length, uint64_t iova, unsigned access,
+                      DmahShell* dmah, bool fork_range = true) {
+    fork_range = fork_range && !(access & IBV_ACCESS_ON_DEMAND);
+    if (fork_range && ibv_dontfork_range(addr, length)) return nullptr;
+    ibv_mr* mr = register_pinned(pd, addr, length, iova, access, dmah);
+    if (fork_range) {
+        const int e = errno;
+        if (mr) to_mr(mr)->dontfork = true;
+        else ibv_dofork_range(addr, length);
+        errno = e;
+    }
+    return mr;
 }
 
 }  // namespace
@@ -150,6 +168,7 @@ ibv_mr* reg_mr_ex(ibv_pd* pd, ibv_mr_init_attr* attr) {
         errno = EOPNOTSUPP;
         return nullptr;
     }
+    const bool buf = mask != attr->comp_mask;  // IBV_REG_MR_MASK_BUF consumed
     if ((mask & IBV_REG_MR_MASK_FD_OFFSET) || !(mask & IBV_REG_MR_MASK_ADDR)) {
         errno = EINVAL;
         return nullptr;
@@ -169,7 +188,7 @@ ibv_mr* reg_mr_ex(ibv_pd* pd, ibv_mr_init_attr* attr) {
     const uint64_t iova =
         (mask & IBV_REG_MR_MASK_IOVA) ? attr->iova : reinterpret_cast<uintptr_t>(attr->addr);
     return register_host(pd, attr->addr, attr->length, iova,
-                         static_cast<unsigned>(attr->access), dmah);
+                         static_cast<unsigned>(attr->access), dmah, !buf);
 }
 
 }  // namespace hcasim::verbs
@@ -201,6 +220,7 @@ HCASIM_EXPORT int ibv_dereg_mr(ibv_mr* ibmr) {
     MrShell* mr = to_mr(ibmr);
     if (int e = destroy_mkey(ibmr->context, mr->mkey)) return e;
     if (mr->pinned) impl(ibmr->context).transport->unpin_pages(mr->pinned, mr->pinned_len);
+    if (mr->dontfork) ibv_dofork_range(mr->pinned, mr->pinned_len);
     if (mr->dmah) --mr->dmah->refcount;
     if (mr->dm) --mr->dm->mrs;
     delete mr;

@@ -20,6 +20,11 @@
 
 #define HCASIM_EXPORT extern "C" __attribute__((visibility("default")))
 
+// libibverbs' fork ranges (rdma-core declares them in <infiniband/driver.h>,
+// for providers): util.cpp.
+extern "C" int ibv_dontfork_range(void* base, size_t size);
+extern "C" int ibv_dofork_range(void* base, size_t size);
+
 namespace hcasim::verbs {
 
 // Where a device is reached.
@@ -135,6 +140,7 @@ struct MrShell {
     struct DmShell* dm = nullptr;  // DM MR: the DM it lies in
     void* pinned = nullptr;  // host range pinned for the MTT
     size_t pinned_len = 0;
+    bool dontfork = false;   // pinned is in the fork ranges (ibv_dontfork_range)
     DmahShell* dmah = nullptr;
 };
 

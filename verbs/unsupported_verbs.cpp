@@ -1,6 +1,6 @@
 // The rest of rdma-core 65's libibverbs API that hcasim does not implement
-// yet (completion counters, multicast, ECE, imports, dma-buf, rereg,
-// fork): each exists so that programs linked BIND_NOW
+// yet (completion counters, multicast, ECE, imports, dma-buf, rereg):
+// each exists so that programs linked BIND_NOW
 // against rdma-core (python3-pyverbs) load, and fails the way rdma-core
 // reports an unsupported operation:
 //  - pointer results: NULL with errno = EOPNOTSUPP;
@@ -26,15 +26,12 @@ HCASIM_EXPORT struct ibv_comp_cntr *ibv_create_comp_cntr(struct ibv_context *con
 HCASIM_EXPORT int ibv_destroy_comp_cntr(struct ibv_comp_cntr *comp_cntr) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_detach_mcast(struct ibv_qp *qp, const union ibv_gid *gid, uint16_t lid) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_dm_export_dmabuf_fd(struct ibv_dm *dm) UNSUPPORTED_MINUS1
-HCASIM_EXPORT int ibv_fork_init(void) UNSUPPORTED_INT
 HCASIM_EXPORT struct ibv_context *ibv_import_device(int cmd_fd) UNSUPPORTED_PTR
 HCASIM_EXPORT struct ibv_dm *ibv_import_dm(struct ibv_context *context, uint32_t dm_handle) UNSUPPORTED_PTR
 HCASIM_EXPORT struct ibv_mr *ibv_import_mr(struct ibv_pd *pd, uint32_t mr_handle) UNSUPPORTED_PTR
 HCASIM_EXPORT struct ibv_pd *ibv_import_pd(struct ibv_context *context, uint32_t pd_handle) UNSUPPORTED_PTR
 HCASIM_EXPORT int ibv_inc_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t amount) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_inc_err_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t amount) UNSUPPORTED_INT
-HCASIM_EXPORT enum ibv_fork_status ibv_is_fork_initialized(void)
-{ return IBV_FORK_DISABLED; }
 HCASIM_EXPORT int ibv_qp_attach_comp_cntr(struct ibv_qp *qp, struct ibv_comp_cntr *comp_cntr, struct ibv_qp_attach_comp_cntr_attr *attr) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_query_ece(struct ibv_qp *qp, struct ibv_ece *ece) UNSUPPORTED_INT
 HCASIM_EXPORT int ibv_read_comp_cntr(struct ibv_comp_cntr *comp_cntr, uint64_t *value) UNSUPPORTED_INT

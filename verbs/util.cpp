@@ -3,9 +3,21 @@
 // ibv_event_type_str, the private ibv_wr_opcode_str), static-rate
 // conversions (ibv_rate_to_mult(3), ibv_rate_to_mbps(3) and their
 // inverses), sysfs reading (ibv_get_sysfs_path, ibv_read_sysfs_file) and
-// fork ranges (ibv_dontfork_range, ibv_dofork_range).  Strings and values
-// are rdma-core's, so ibv_devinfo, the pingpong examples and perftest print
+// fork support (ibv_fork_init(3), ibv_is_fork_initialized(3),
+// ibv_dontfork_range, ibv_dofork_range).  Strings and values are
+// rdma-core's, so ibv_devinfo, the pingpong examples and perftest print
 // what they print on rdma-core.
+//
+// Fork support is libibverbs' (libibverbs/memory.c): the pages the device
+// reaches through an MR are only mlocked, not pinned by the kernel, so the
+// kernel does not copy them at fork and a parent's write after fork()
+// would move its page away from the device (copy-on-write).
+// ibv_is_fork_initialized() is therefore never IBV_FORK_UNNEEDED.  After
+// ibv_fork_init() every MR's range is MADV_DONTFORK while registered
+// (reference-counted per page, as rdma-core's range tree); before it,
+// registering an MR makes a later ibv_fork_init() too late (EINVAL).
+// RDMAV_HUGEPAGES_SAFE makes the ranges whole pages of the mapping's own
+// page size.  The library's own queue memory is MADV_DONTFORK always.
 #include "verbs/provider.h"
 
 #include <fcntl.h>
@@ -13,7 +25,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <string>
 
 namespace {
@@ -46,12 +62,124 @@ const Rate* find_rate(Pred p) {
     return nullptr;
 }
 
-int advise_range(void* base, size_t size, int advice) {
-    const long page = ::sysconf(_SC_PAGESIZE);
-    const auto start = reinterpret_cast<uintptr_t>(base) & ~static_cast<uintptr_t>(page - 1);
-    const auto end = (reinterpret_cast<uintptr_t>(base) + size + page - 1) &
-                     ~static_cast<uintptr_t>(page - 1);
-    return ::madvise(reinterpret_cast<void*>(start), end - start, advice) ? errno : 0;
+// The KernelPageSize of the mapping holding `p` (/proc/self/smaps), or
+// the base page size.
+uintptr_t mapping_page_size(const void* p) {
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    FILE* f = std::fopen("/proc/self/smaps", "re");
+    if (!f) return page;
+    const auto at = reinterpret_cast<uintptr_t>(p);
+    uintptr_t size = page;
+    bool inside = false;
+    char line[512];
+    while (std::fgets(line, sizeof(line), f)) {
+        unsigned long lo = 0, hi = 0, kb = 0;
+        if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {  // a mapping's first line
+            inside = at >= lo && at < hi;
+        } else if (inside && std::sscanf(line, "KernelPageSize: %lu kB", &kb) == 1) {
+            size = kb * 1024;
+            break;
+        }
+    }
+    std::fclose(f);
+    return size;
+}
+
+// libibverbs' fork state: whether ibv_fork_init() ran, whether it is too
+// late for it, and how many registrations keep each page MADV_DONTFORK
+// (a step function: key = first address of a run of pages with the same
+// count; the runs cover the whole address space).
+class ForkRanges {
+public:
+    int init() {
+        std::lock_guard lock(mu_);
+        if (std::getenv("RDMAV_HUGEPAGES_SAFE")) huge_ = true;
+        if (enabled_) return 0;
+        if (too_late_) return EINVAL;
+        // madvise must know both advices (libibverbs checks it on a page).
+        const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+        void* probe = nullptr;
+        if (::posix_memalign(&probe, page, page)) return ENOMEM;
+        const bool ok = ::madvise(probe, page, MADV_DONTFORK) == 0 &&
+                        ::madvise(probe, page, MADV_DOFORK) == 0;
+        std::free(probe);
+        if (!ok) return ENOSYS;
+        enabled_ = true;
+        return 0;
+    }
+    bool enabled() {
+        std::lock_guard lock(mu_);
+        return enabled_;
+    }
+    // +1 (MADV_DONTFORK when a page's count leaves 0) or -1 (MADV_DOFORK
+    // when it reaches 0) over the pages of [base, base + size).  0, or -1
+    // with errno (and nothing changed) when madvise refuses.
+    int advise(void* base, size_t size, int inc) {
+        std::lock_guard lock(mu_);
+        if (!enabled_) {
+            too_late_ = true;
+            return 0;
+        }
+        if (!base || !size) return 0;
+        const uintptr_t page =
+            huge_ ? mapping_page_size(base) : static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+        const uintptr_t start = reinterpret_cast<uintptr_t>(base) & ~(page - 1);
+        const uintptr_t end = (reinterpret_cast<uintptr_t>(base) + size + page - 1) & ~(page - 1);
+        split(start);
+        split(end);
+        const int advice = inc > 0 ? MADV_DONTFORK : MADV_DOFORK;
+        for (auto it = runs_.find(start); it->first < end; ++it) {
+            const uintptr_t run_end = std::next(it)->first;
+            if (inc > 0 && it->second == 0 && madv(it->first, run_end, advice) != 0) {
+                const int e = errno;
+                for (auto back = runs_.find(start); back != it; ++back)  // undo
+                    if (--back->second == 0) madv(back->first, std::next(back)->first, MADV_DOFORK);
+                merge(start, end);
+                errno = e;
+                return -1;
+            }
+            if (inc > 0) {
+                ++it->second;
+            } else if (it->second > 0 && --it->second == 0) {
+                madv(it->first, run_end, advice);  // as libibverbs: a failed DOFORK is no error
+            }
+        }
+        merge(start, end);
+        return 0;
+    }
+
+private:
+    static int madv(uintptr_t from, uintptr_t to, int advice) {
+        return ::madvise(reinterpret_cast<void*>(from), to - from, advice);
+    }
+    // Makes `at` the start of a run.
+    void split(uintptr_t at) {
+        auto it = runs_.upper_bound(at);
+        const int count = std::prev(it)->second;
+        runs_.emplace_hint(it, at, count);
+    }
+    // Joins neighbouring runs with equal counts around [start, end].
+    void merge(uintptr_t start, uintptr_t end) {
+        auto it = runs_.find(start);
+        if (it != runs_.begin()) --it;
+        while (it != runs_.end()) {
+            auto next = std::next(it);
+            if (next == runs_.end() || it->first > end) break;
+            if (next->second == it->second) runs_.erase(next);
+            else it = next;
+        }
+    }
+
+    std::mutex mu_;
+    bool enabled_ = false;
+    bool too_late_ = false;
+    bool huge_ = false;
+    std::map<uintptr_t, int> runs_{{0, 0}};
+};
+
+ForkRanges& fork_ranges() {
+    static ForkRanges r;
+    return r;
 }
 
 }  // namespace
@@ -205,10 +333,16 @@ HCASIM_EXPORT int ibv_read_sysfs_file(const char* dir, const char* file, char* b
     return static_cast<int>(len);
 }
 
+HCASIM_EXPORT int ibv_fork_init(void) { return fork_ranges().init(); }
+
+HCASIM_EXPORT enum ibv_fork_status ibv_is_fork_initialized(void) {
+    return fork_ranges().enabled() ? IBV_FORK_ENABLED : IBV_FORK_DISABLED;
+}
+
 HCASIM_EXPORT int ibv_dontfork_range(void* base, size_t size) {
-    return advise_range(base, size, MADV_DONTFORK);
+    return fork_ranges().advise(base, size, +1);
 }
 
 HCASIM_EXPORT int ibv_dofork_range(void* base, size_t size) {
-    return advise_range(base, size, MADV_DOFORK);
+    return fork_ranges().advise(base, size, -1);
 }

@@ -45,6 +45,22 @@ json tag_json(const device::TphTag& t) {
     return j;
 }
 
+json mkey_json(uint32_t key, const device::Mkey& m) {
+    return {{"key", key},
+            {"pdn", m.pdn},
+            {"access", m.access},
+            {"iova", m.iova},
+            {"length", m.length},
+            {"mode", m.mode == HCASIM_MKEY_MODE_MEMIC    ? "memic"
+                     : m.mode == HCASIM_MKEY_MODE_SW_ICM ? "sw_icm"
+                                                         : "mtt"},
+            {"dmah", m.dmah},
+            {"dma_writes", m.counters.dma_writes},
+            {"bytes_written", m.counters.bytes_written},
+            {"tagged_writes", m.counters.tagged_writes},
+            {"last_tag", tag_json(m.counters.last_tag)}};
+}
+
 // One client: reads lines, answers each.
 class Session : public std::enable_shared_from_this<Session> {
 public:
@@ -120,22 +136,14 @@ std::string InspectServer::handle(const std::string& line) {
     try {
         if (cmd == "mkeys") {
             json list = json::array();
-            for (const auto& [key, m] : fw.mkeys.all()) {
-                list.push_back({{"key", key},
-                                {"pdn", m.pdn},
-                                {"access", m.access},
-                                {"iova", m.iova},
-                                {"length", m.length},
-                                {"mode", m.mode == HCASIM_MKEY_MODE_MEMIC    ? "memic"
-                                         : m.mode == HCASIM_MKEY_MODE_SW_ICM ? "sw_icm"
-                                                                             : "mtt"},
-                                {"dmah", m.dmah},
-                                {"dma_writes", m.counters.dma_writes},
-                                {"bytes_written", m.counters.bytes_written},
-                                {"tagged_writes", m.counters.tagged_writes},
-                                {"last_tag", tag_json(m.counters.last_tag)}});
-            }
+            for (const auto& [key, m] : fw.mkeys.all()) list.push_back(mkey_json(key, m));
             return json{{"mkeys", list}}.dump();
+        }
+        if (cmd == "mkey") {
+            const uint32_t key = req.at("key");
+            const device::Mkey* m = fw.mkeys.find(key);
+            if (!m) return json{{"error", "no such mkey"}}.dump();
+            return mkey_json(key, *m).dump();
         }
         if (cmd == "tph") {
             const device::TphConfig t = fw.tph ? fw.tph() : device::TphConfig{};

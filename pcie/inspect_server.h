@@ -2,6 +2,7 @@
 // --inspect PATH) where tests and tools look inside the device.  One JSON
 // object per line in, one per line out:
 //   {"cmd":"mkeys"}           every mkey with its counters and last TPH tag
+//   {"cmd":"mkey","key":K}    one of them
 //   {"cmd":"tph"}             TPH Requester state (enable, ST mode, ST table)
 //   {"cmd":"memic_read","offset":N,"length":N}   bytes of MEMIC (hex)
 //   {"cmd":"icm_read","addr":A,"length":N}       bytes of SW ICM (hex)

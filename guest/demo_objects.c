@@ -1,17 +1,22 @@
 /*
- * hcasim-demo-objects: the main job's second guest program, written
- * against rdma-core's <infiniband/verbs.h> and <infiniband/mlx5dv.h>:
- *  - a parent domain with a thread domain and counting allocators;
- *  - a DM MR (and ibv_free_dm -> EBUSY while it lives);
- *  - an MR with a DMA handle: the program prints its rkey and address and
- *    waits for the device to DMA-write into it (the host drives that write
- *    through hcasim-device's inspection interface, which also shows the
- *    TPH tags the write carried);
+ * hcasim-demo-objects: the main job's second guest program
+ * (scripts/demo-objects), written against rdma-core's <infiniband/verbs.h>
+ * and <infiniband/mlx5dv.h>:
+ *  - parent and thread domains: the references they hold (EBUSY);
+ *  - a DM MR: zero-based only, ibv_free_dm -> EBUSY while it lives;
+ *  - DMA handles: their checks and EBUSY, then an MR with one as the target
+ *    of an RDMA WRITE between two processes (guest/demo_traffic.c); with
+ *    --wait-host the MR's owner announces it ("HCASIM-DMAH-MR ...") and
+ *    keeps it until the host, which meanwhile reads the device's counters
+ *    and TPH tag for it through the inspection socket, sends a line on the
+ *    console;
  *  - every mlx5dv device-memory type, including EPERM on an unprivileged
  *    function, and the MEMIC operation addresses.
- * Usage: hcasim-demo-objects [--unprivileged] [--no-wait]
+ * Usage: hcasim-demo-objects [--unprivileged] [--wait-host]
  * Exit status 0 when every check passed.
  */
+#include "demo_traffic.h"
+
 #include <infiniband/mlx5dv.h>
 #include <infiniband/verbs.h>
 
@@ -20,79 +25,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
-/* hcasim's private hook (libibverbs HCASIM_PRIVATE_1): allocate a provider
- * buffer the way queue creation will. */
-void *hcasim_provider_buffer_alloc(struct ibv_pd *pd, size_t size, size_t alignment,
-				   uint64_t resource_type, void **cookie);
-void hcasim_provider_buffer_free(struct ibv_pd *pd, void *cookie);
-
-static int checks, failures;
-
-static void check(int ok, const char *what)
-{
-	checks++;
-	failures += !ok;
-	printf("%s - %s\n", ok ? "ok  " : "FAIL", what);
-}
-
-struct counts {
-	int allocs, frees;
-	uint64_t last_type;
-};
-
-static void *count_alloc(struct ibv_pd *pd, void *ctx, size_t size, size_t align, uint64_t type)
-{
-	struct counts *c = ctx;
-	void *p = NULL;
-
-	(void)pd;
-	c->allocs++;
-	c->last_type = type;
-	return posix_memalign(&p, align, size) ? NULL : p;
-}
-
-static void count_free(struct ibv_pd *pd, void *ctx, void *ptr, uint64_t type)
-{
-	struct counts *c = ctx;
-
-	(void)pd;
-	c->frees++;
-	c->last_type = type;
-	free(ptr);
-}
-
-static void parent_domain(struct ibv_context *ctx, struct ibv_pd *pd)
+static void domains(struct ibv_context *ctx, struct ibv_pd *pd)
 {
 	struct ibv_td_init_attr ta = { 0 };
 	struct ibv_td *td = ibv_alloc_td(ctx, &ta);
-	struct counts cnt = { 0 };
-	struct ibv_parent_domain_init_attr pa = {
-		.pd = pd, .td = td,
-		.comp_mask = IBV_PARENT_DOMAIN_INIT_ATTR_ALLOCATORS | IBV_PARENT_DOMAIN_INIT_ATTR_PD_CONTEXT,
-		.alloc = count_alloc, .free = count_free, .pd_context = &cnt,
-	};
+	struct ibv_parent_domain_init_attr pa = { .pd = pd, .td = td };
 	struct ibv_pd *pad;
-	static const uint64_t types[] = { MLX5DV_RES_TYPE_QP, MLX5DV_RES_TYPE_CQ, MLX5DV_RES_TYPE_DBR };
-	static const char *names[] = { "QP buffer", "CQ buffer", "doorbell record" };
-	void *cookie;
 
-	printf("\n-- parent domain with a thread domain and counting allocators --\n");
+	printf("\n-- parent and thread domains --\n");
 	check(td != NULL, "ibv_alloc_td");
 	pad = ibv_alloc_parent_domain(ctx, &pa);
-	check(pad != NULL, "ibv_alloc_parent_domain (pd + td + allocators + pd_context)");
+	check(pad != NULL, "ibv_alloc_parent_domain (PD + thread domain)");
 	if (!pad)
 		return;
-	for (int i = 0; i < 3; i++) {
-		void *p = hcasim_provider_buffer_alloc(pad, 4096, 64, types[i], &cookie);
-		printf("   %s: alloc(size 4096, align 64, type 0x%llx) -> %p\n", names[i],
-		       (unsigned long long)types[i], p);
-		hcasim_provider_buffer_free(pad, cookie);
-	}
-	printf("   allocator calls: %d alloc, %d free\n", cnt.allocs, cnt.frees);
-	check(cnt.allocs == 3 && cnt.frees == 3, "each provider buffer went through alloc and free");
 	check(ibv_dealloc_td(td) == EBUSY, "ibv_dealloc_td while the parent domain holds it -> EBUSY");
 	check(ibv_dealloc_pd(pd) == EBUSY, "ibv_dealloc_pd of its PD -> EBUSY");
 	check(ibv_dealloc_pd(pad) == 0, "ibv_dealloc_pd(parent domain)");
@@ -123,7 +71,7 @@ static void dm_mr(struct ibv_context *ctx, struct ibv_pd *pd)
 	check(ibv_free_dm(dm) == 0, "ibv_free_dm");
 }
 
-static void dmah_mr(struct ibv_context *ctx, struct ibv_pd *pd, int wait)
+static void dmah_rules(struct ibv_context *ctx, struct ibv_pd *pd)
 {
 	struct ibv_dmah_init_attr ha = {
 		.comp_mask = IBV_DMAH_INIT_ATTR_MASK_PH | IBV_DMAH_INIT_ATTR_MASK_CPU_ID |
@@ -132,10 +80,9 @@ static void dmah_mr(struct ibv_context *ctx, struct ibv_pd *pd, int wait)
 	};
 	struct ibv_dmah *dmah;
 	struct ibv_mr *mr;
-	volatile char *buf = aligned_alloc(4096, 4096);
+	static char buf[4096];
 
 	printf("\n-- DMA handle (PCIe TPH) --\n");
-	memset((void *)buf, 0, 4096);
 	dmah = ibv_alloc_dmah(ctx, &ha);
 	check(dmah != NULL, "ibv_alloc_dmah(ph 2, cpu 0, volatile memory)");
 	ha.ph = 4;
@@ -144,33 +91,16 @@ static void dmah_mr(struct ibv_context *ctx, struct ibv_pd *pd, int wait)
 	if (!dmah)
 		return;
 	struct ibv_mr_init_attr ma = {
-		.length = 4096, .access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE,
-		.comp_mask = IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_DMAH,
-		.addr = (void *)buf, .dmah = dmah,
+		.length = sizeof(buf), .access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE,
+		.comp_mask = IBV_REG_MR_MASK_ADDR | IBV_REG_MR_MASK_DMAH, .addr = buf, .dmah = dmah,
 	};
 	mr = ibv_reg_mr_ex(pd, &ma);
 	check(mr != NULL, "ibv_reg_mr_ex with the DMA handle");
 	if (!mr)
 		return;
-	if (wait) {
-		/* The host writes through this MR with the device's MR engine. */
-		printf("HCASIM-DMAH-MR rkey=0x%x addr=0x%llx length=4096\n", mr->rkey,
-		       (unsigned long long)(uintptr_t)buf);
-		fflush(stdout);
-		for (int i = 0; i < 6000 && buf[0] == 0; i++)
-			usleep(10000);
-		printf("   the device wrote: \"%.24s\"\n", (const char *)buf);
-		check(buf[0] != 0, "device DMA write arrived in the MR");
-		/* Keep the MR alive until the host has read the device's
-		 * counters for it: it writes a second marker at offset 2048. */
-		for (int i = 0; i < 6000 && buf[2048] == 0; i++)
-			usleep(10000);
-		check(buf[2048] != 0, "the host read the MR's counters while it was alive");
-	}
 	check(ibv_dealloc_dmah(dmah) == EBUSY, "ibv_dealloc_dmah while an MR uses it -> EBUSY");
 	check(ibv_dereg_mr(mr) == 0, "ibv_dereg_mr");
 	check(ibv_dealloc_dmah(dmah) == 0, "ibv_dealloc_dmah");
-	free((void *)buf);
 }
 
 static void mlx5dv_types(struct ibv_context *ctx, struct ibv_pd *pd, int privileged)
@@ -190,11 +120,11 @@ static void mlx5dv_types(struct ibv_context *ctx, struct ibv_pd *pd, int privile
 		dm = mlx5dv_alloc_dm(ctx, &a, &m);
 		if (t > 0 && !privileged) {
 			snprintf(what, sizeof(what), "%s on an unprivileged function -> EPERM", names[t]);
-			check(!dm && errno == EPERM, what);
+			check(!dm && errno == EPERM, "%s", what);
 			continue;
 		}
 		snprintf(what, sizeof(what), "mlx5dv_alloc_dm %s 5000 bytes", names[t]);
-		check(dm != NULL, what);
+		check(dm != NULL, "%s", what);
 		if (!dm)
 			continue;
 		struct mlx5dv_dm out = { .comp_mask = MLX5DV_DM_MASK_REMOTE_VA };
@@ -237,18 +167,45 @@ static void mlx5dv_types(struct ibv_context *ctx, struct ibv_pd *pd, int privile
 	}
 }
 
+/* With --wait-host the host writes a line to the console: no echo of it
+ * (and plain "\n" line ends, as without a terminal on stdin). */
+static struct termios saved_tty;
+static int tty_changed;
+
+static void quiet_console(void)
+{
+	struct termios t;
+
+	if (!isatty(0) || tcgetattr(0, &saved_tty))
+		return;
+	t = saved_tty;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	t.c_oflag &= ~(tcflag_t)ONLCR;
+	tty_changed = !tcsetattr(0, TCSANOW, &t);
+}
+
 int main(int argc, char **argv)
 {
-	int privileged = 1, wait = 1;
+	int privileged = 1, wait_host = 0, failures;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--unprivileged"))
+		if (!strcmp(argv[i], "--unprivileged")) {
 			privileged = 0;
-		else if (!strcmp(argv[i], "--no-wait"))
-			wait = 0;
+		} else if (!strcmp(argv[i], "--wait-host")) {
+			wait_host = 1;
+		} else {
+			fprintf(stderr, "usage: hcasim-demo-objects [--unprivileged] [--wait-host]\n");
+			return 2;
+		}
 	}
+	if (demo_init())
+		return 1;
+	if (wait_host)
+		quiet_console();
 	struct ibv_device **list = ibv_get_device_list(NULL);
 	struct ibv_context *ctx = list && list[0] ? ibv_open_device(list[0]) : NULL;
+	if (list)
+		ibv_free_device_list(list);
 	if (!ctx) {
 		fprintf(stderr, "hcasim-demo-objects: no device: %s\n", strerror(errno));
 		return 1;
@@ -257,15 +214,20 @@ int main(int argc, char **argv)
 	struct ibv_pd *pd2 = ibv_alloc_pd(ctx);
 
 	if (privileged) {
-		parent_domain(ctx, pd2);
+		domains(ctx, pd2);
 		dm_mr(ctx, pd);
-		dmah_mr(ctx, pd, wait);
+		dmah_rules(ctx, pd);
 	}
 	mlx5dv_types(ctx, pd, privileged);
 	check(ibv_dealloc_pd(pd) == 0, "ibv_dealloc_pd");
 	if (pd2)
 		ibv_dealloc_pd(pd2);
 	ibv_close_device(ctx);
-	printf("hcasim-demo-objects: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
+	if (privileged)
+		demo_dmah(wait_host);
+	printf("\n");
+	failures = demo_summary("hcasim-demo-objects");
+	if (tty_changed)
+		tcsetattr(0, TCSANOW, &saved_tty);
 	return failures ? 1 : 0;
 }

@@ -226,29 +226,3 @@ HCASIM_EXPORT int ibv_export_buf_dmabuf_fd(ibv_buf*) {
     errno = ENODATA;
     return -1;
 }
-
-// ---- Deprecated private hook (HCASIM_PRIVATE_1) ---------------------------
-// guest/demo_objects.c still drives the provider-buffer path through it;
-// tests use real QP/CQ/SRQ creation.  To be removed once the demo creates
-// queues on its parent domain instead.
-HCASIM_EXPORT void* hcasim_provider_buffer_alloc(ibv_pd* pd, size_t size, size_t alignment,
-                                                 uint64_t resource_type, void** cookie) {
-    auto* b = new (std::nothrow) ProviderBuffer();
-    if (!b) {
-        errno = ENOMEM;
-        return nullptr;
-    }
-    if (int e = provider_buffer_alloc(impl(pd->context), pd, size, alignment, resource_type, *b)) {
-        delete b;
-        errno = e;
-        return nullptr;
-    }
-    *cookie = b;
-    return b->ptr;
-}
-
-HCASIM_EXPORT void hcasim_provider_buffer_free(ibv_pd* pd, void* cookie) {
-    auto* b = static_cast<ProviderBuffer*>(cookie);
-    provider_buffer_free(impl(pd->context), pd, *b);
-    delete b;
-}

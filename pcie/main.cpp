@@ -4,6 +4,7 @@
 //                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
 //                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
 //                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--poll-us US] [--trace-datapath]
+//                 [--client-stall-ms MS]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
 #include "pcie/hca.h"
@@ -14,7 +15,6 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     std::string mac, ipv4;
     uint32_t poll_us = 2000;
     bool trace_datapath = false;
+    uint32_t client_stall_ms = 60000;
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
     app.add_option("--memic-size", memic_size,
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
@@ -105,6 +106,10 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0u, 1000000u));
     app.add_flag("--trace-datapath", trace_datapath,
                  "also trace every WQE, CQE, NAK and dropped packet (slow; needs --trace)");
+    app.add_option("--client-stall-ms", client_stall_ms,
+                   "drop a vfio-user client that stops mid-message for this long, in "
+                   "milliseconds (docs/device.md)")
+        ->check(CLI::Range(1u, 3600000u));
     CLI11_PARSE(app, argc, argv);
 
     if (memic_size % 4096 != 0) {
@@ -149,9 +154,12 @@ int main(int argc, char** argv) {
                 return 2;
             }
         }
-        hca.set_post([&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
         hcasim::pcie::HcaFunction function(hca);
-        hcasim::pcie::VfioUserServer server(io, function, trace);
+        hcasim::pcie::VfioUserServer::Options server_opts;
+        server_opts.stall_timeout = std::chrono::milliseconds(client_stall_ms);
+        hcasim::pcie::VfioUserServer server(io, function, trace, server_opts);
+        // Doorbell and wake runs: from the loop, never inside a DMA wait.
+        hca.set_post([&server](std::function<void()> fn) { server.post_device_work(std::move(fn)); });
         if (int e = server.listen(socket_path)) {
             fmt::print(stderr, "hcasim-device: cannot listen on {}: {}\n", socket_path,
                        std::strerror(e));

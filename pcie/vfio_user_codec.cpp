@@ -1,6 +1,7 @@
 // vfio-user message codec (see vfio_user_codec.h).
 #include "pcie/vfio_user_codec.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -137,9 +138,9 @@ int check_request(const Message& m) {
 
 namespace {
 
-// Waits until fd is readable; false on timeout or error.
-bool wait_readable(int fd, int timeout_ms) {
-    pollfd pfd{fd, POLLIN, 0};
+// Waits until fd is ready for `events`; false on timeout or error.
+bool wait_ready(int fd, short events, int timeout_ms) {
+    pollfd pfd{fd, events, 0};
     for (;;) {
         int r = ::poll(&pfd, 1, timeout_ms);
         if (r > 0) return true;
@@ -148,72 +149,12 @@ bool wait_readable(int fd, int timeout_ms) {
     }
 }
 
-}  // namespace
-
-RecvStatus Endpoint::recv(Message& m, int timeout_ms, int* error) {
-    m = Message{};
-    auto* hdr_bytes = reinterpret_cast<uint8_t*>(&m.hdr);
-    size_t got = 0;
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxMsgFds)];
-    while (got < sizeof(Header)) {
-        iovec iov{hdr_bytes + got, sizeof(Header) - got};
-        msghdr mh{};
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof(cbuf);
-        ssize_t n = ::recvmsg(fd_, &mh, MSG_CMSG_CLOEXEC);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (!wait_readable(fd_, timeout_ms)) return RecvStatus::Timeout;
-                continue;
-            }
-            return RecvStatus::IoError;
-        }
-        if (n == 0) return got == 0 ? RecvStatus::Closed : RecvStatus::Malformed;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-            size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < nfds; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                m.fds.emplace_back(fd);
-            }
-        }
-        if (mh.msg_flags & MSG_CTRUNC) {
-            if (error) *error = EINVAL;
-            return RecvStatus::Malformed;
-        }
-        got += static_cast<size_t>(n);
-    }
-    if (int e = check_header(m.hdr)) {
-        if (error) *error = e;
-        return RecvStatus::Malformed;
-    }
-    m.payload.resize(m.hdr.msg_size - sizeof(Header));
-    got = 0;
-    while (got < m.payload.size()) {
-        if (!wait_readable(fd_, timeout_ms)) return RecvStatus::Timeout;
-        ssize_t n = ::recv(fd_, m.payload.data() + got, m.payload.size() - got, 0);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            return RecvStatus::IoError;
-        }
-        if (n == 0) return RecvStatus::Closed;
-        got += static_cast<size_t>(n);
-    }
-    return RecvStatus::Ok;
-}
-
-int Endpoint::send(Header h, std::span<const uint8_t> payload, std::span<const int> fds) {
-    if (fds.size() > kMaxMsgFds) return EINVAL;
-    h.msg_size = static_cast<uint32_t>(sizeof(Header) + payload.size());
-    iovec iov[2] = {{&h, sizeof(h)},
-                    {const_cast<uint8_t*>(payload.data()), payload.size()}};
+// One non-blocking sendmsg of `iov` with `fds` (if any) attached.
+// Returns the bytes sent or -errno.
+ssize_t send_once(int fd, iovec* iov, size_t iovcnt, std::span<const int> fds) {
     msghdr mh{};
     mh.msg_iov = iov;
-    mh.msg_iovlen = payload.empty() ? 1 : 2;
+    mh.msg_iovlen = iovcnt;
     alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxMsgFds)];
     if (!fds.empty()) {
         mh.msg_control = cbuf;
@@ -224,38 +165,156 @@ int Endpoint::send(Header h, std::span<const uint8_t> payload, std::span<const i
         c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
         std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
     }
-    size_t total = sizeof(h) + payload.size();
-    size_t sent = 0;
-    while (sent < total) {
-        ssize_t n = ::sendmsg(fd_, &mh, MSG_NOSIGNAL);
+    for (;;) {
+        ssize_t n = ::sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return n;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+}  // namespace
+
+// The header is reported; what was buffered is dropped (the next read
+// starts a new message, though the stream has lost its framing).
+RecvStatus MessageReader::malformed(Message& out, int e, int* error) {
+    if (error) *error = e;
+    out.hdr = cur_.hdr;
+    cur_ = Message{};
+    got_ = 0;
+    return RecvStatus::Malformed;
+}
+
+RecvStatus MessageReader::read(int fd, Message& out, int* error) {
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxMsgFds)];
+    for (;;) {
+        // Never past the end of this message: its fds stay its own.
+        uint8_t* dst;
+        size_t want;
+        if (got_ < sizeof(Header)) {
+            dst = reinterpret_cast<uint8_t*>(&cur_.hdr) + got_;
+            want = sizeof(Header) - got_;
+        } else {
+            dst = cur_.payload.data() + (got_ - sizeof(Header));
+            want = cur_.hdr.msg_size - got_;
+        }
+        iovec iov{dst, want};
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof(cbuf);
+        ssize_t n = ::recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN) {
-                pollfd pfd{fd_, POLLOUT, 0};
-                ::poll(&pfd, 1, 1000);
-                continue;
-            }
-            return errno;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return RecvStatus::Again;
+            if (error) *error = errno;
+            cur_ = Message{};
+            got_ = 0;
+            return RecvStatus::IoError;
         }
-        sent += static_cast<size_t>(n);
-        if (sent >= total) break;
-        // Partial send: advance the iovecs; fds went with the first bytes.
-        mh.msg_control = nullptr;
-        mh.msg_controllen = 0;
-        size_t skip = static_cast<size_t>(n);
-        while (skip > 0 && mh.msg_iovlen > 0) {
-            if (skip >= mh.msg_iov[0].iov_len) {
-                skip -= mh.msg_iov[0].iov_len;
-                ++mh.msg_iov;
-                --mh.msg_iovlen;
-            } else {
-                mh.msg_iov[0].iov_base = static_cast<uint8_t*>(mh.msg_iov[0].iov_base) + skip;
-                mh.msg_iov[0].iov_len -= skip;
-                skip = 0;
+        if (n == 0) return RecvStatus::Closed;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            const size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < nfds; ++i) {
+                int f;
+                std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                cur_.fds.emplace_back(f);
             }
+        }
+        got_ += static_cast<size_t>(n);
+        total_ += static_cast<uint64_t>(n);
+        if ((mh.msg_flags & MSG_CTRUNC) || cur_.fds.size() > kMaxMsgFds)
+            return malformed(out, EINVAL, error);
+        if (got_ == sizeof(Header)) {
+            if (int e = check_header(cur_.hdr)) return malformed(out, e, error);
+            cur_.payload.resize(cur_.hdr.msg_size - sizeof(Header));
+        }
+        if (got_ >= sizeof(Header) && got_ == cur_.hdr.msg_size) {
+            out = std::move(cur_);
+            cur_ = Message{};
+            got_ = 0;
+            return RecvStatus::Ok;
         }
     }
+}
+
+int Outbox::enqueue(std::span<const uint8_t> head, std::span<const uint8_t> tail,
+                    std::span<const int> fds, bool committed) {
+    const size_t len = head.size() + tail.size();
+    // A message partly sent already must be queued whatever the bounds.
+    if (!committed && (queue_.size() + 1 > max_messages_ ||
+                       len > max_bytes_ - std::min(bytes_, max_bytes_)))
+        return ENOBUFS;
+    Pending p;
+    p.bytes.reserve(len);
+    p.bytes.insert(p.bytes.end(), head.begin(), head.end());
+    p.bytes.insert(p.bytes.end(), tail.begin(), tail.end());
+    for (int f : fds) {
+        UniqueFd dup(::fcntl(f, F_DUPFD_CLOEXEC, 0));
+        if (!dup) return errno;
+        p.fds.push_back(std::move(dup));
+    }
+    bytes_ += len;
+    queue_.push_back(std::move(p));
     return 0;
+}
+
+int Outbox::send(int fd, Header h, std::span<const uint8_t> payload, std::span<const int> fds) {
+    if (fds.size() > kMaxMsgFds) return EINVAL;
+    h.msg_size = static_cast<uint32_t>(sizeof(Header) + payload.size());
+    const std::span<const uint8_t> head(reinterpret_cast<const uint8_t*>(&h), sizeof(h));
+    if (!queue_.empty()) {  // behind earlier messages
+        if (int e = enqueue(head, payload, fds)) return e;
+        const int e = flush(fd);
+        return e == EAGAIN ? 0 : e;
+    }
+    iovec iov[2] = {{&h, sizeof(h)}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+    const ssize_t n = send_once(fd, iov, payload.empty() ? 1 : 2, fds);
+    if (n == -EAGAIN || n == -EWOULDBLOCK) return enqueue(head, payload, fds);
+    if (n < 0) return static_cast<int>(-n);
+    const size_t sent = static_cast<size_t>(n);
+    if (sent == h.msg_size) return 0;
+    // Partly sent: the fds went with the first bytes; queue the rest.
+    if (sent < head.size()) return enqueue(head.subspan(sent), payload, {}, true);
+    return enqueue({}, payload.subspan(sent - head.size()), {}, true);
+}
+
+int Outbox::flush(int fd) {
+    while (!queue_.empty()) {
+        Pending& p = queue_.front();
+        std::vector<int> fds;
+        if (p.sent == 0)
+            for (const auto& f : p.fds) fds.push_back(f.get());
+        iovec iov{p.bytes.data() + p.sent, p.bytes.size() - p.sent};
+        const ssize_t n = send_once(fd, &iov, 1, fds);
+        if (n == -EAGAIN || n == -EWOULDBLOCK) return EAGAIN;
+        if (n < 0) return static_cast<int>(-n);
+        p.sent += static_cast<size_t>(n);
+        bytes_ -= static_cast<size_t>(n);
+        if (p.sent > 0) p.fds.clear();
+        if (p.sent == p.bytes.size()) queue_.pop_front();
+    }
+    return 0;
+}
+
+RecvStatus Endpoint::recv(Message& m, int timeout_ms, int* error) {
+    for (;;) {
+        const RecvStatus st = reader_.read(fd_, m, error);
+        if (st != RecvStatus::Again) return st;
+        if (!wait_ready(fd_, POLLIN, timeout_ms)) return RecvStatus::Timeout;
+    }
+}
+
+int Endpoint::send(Header h, std::span<const uint8_t> payload, std::span<const int> fds) {
+    Outbox out;
+    int e = out.send(fd_, h, payload, fds);
+    while (e == 0 && !out.empty()) {
+        wait_ready(fd_, POLLOUT, -1);
+        e = out.flush(fd_);
+        if (e == EAGAIN) e = 0;
+    }
+    return e;
 }
 
 }  // namespace hcasim::vfio_user

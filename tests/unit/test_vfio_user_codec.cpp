@@ -1,10 +1,15 @@
 // vfio-user message codec: header checks, per-command payload checks, and
-// framing over a real socketpair (truncated, oversized, inconsistent).
+// framing over a real socketpair (truncated, oversized, inconsistent), both
+// blocking (Endpoint) and incremental (MessageReader, Outbox: messages in
+// pieces, fds with their own message, a full socket, a bounded queue).
 #include "pcie/vfio_user_codec.h"
+#include "tests/unit/vfio_user_pieces.h"
 
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <cstring>
+#include <span>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -171,4 +176,150 @@ TEST_CASE("framing: oversized and undersized headers are malformed") {
     REQUIRE(::write(sp.fd[0], &small, sizeof(small)) == sizeof(small));
     CHECK(b.recv(m, 100, &err) == RecvStatus::Malformed);
     CHECK(err == EINVAL);
+}
+
+// ---- Incremental framing (the server's MessageReader and Outbox) --------
+
+using hcasim::test::wire;
+using hcasim::test::write_piece;
+
+TEST_CASE("reader: a message in pieces; its fd comes with the first piece") {
+    SocketPair sp;
+    MessageReader r;
+    Message m;
+    CHECK(r.read(sp.fd[1], m) == RecvStatus::Again);
+    CHECK_FALSE(r.partial());
+    const auto w = wire(7, Command::DmaMap, bytes(DmaMap{sizeof(DmaMap), 3, 0, 0x1000, 0x1000}));
+    UniqueFd efd(::eventfd(0, 0));
+    const std::span<const uint8_t> all(w);
+    write_piece(sp.fd[0], all.subspan(0, 5), efd.get());  // part of the header
+    CHECK(r.read(sp.fd[1], m) == RecvStatus::Again);
+    CHECK(r.partial());
+    write_piece(sp.fd[0], all.subspan(5, 20));  // rest of the header, some payload
+    CHECK(r.read(sp.fd[1], m) == RecvStatus::Again);
+    CHECK(r.bytes_received() == 25);
+    write_piece(sp.fd[0], all.subspan(25));
+    REQUIRE(r.read(sp.fd[1], m) == RecvStatus::Ok);
+    CHECK_FALSE(r.partial());
+    CHECK(m.hdr.msg_id == 7);
+    CHECK(m.payload.size() == sizeof(DmaMap));
+    CHECK(m.fds.size() == 1);
+    CHECK(check_request(m) == 0);
+    CHECK(r.read(sp.fd[1], m) == RecvStatus::Again);
+}
+
+TEST_CASE("reader: back-to-back messages stay apart, each with its own fds") {
+    SocketPair sp;
+    const auto a = wire(1, Command::DeviceGetInfo, bytes(DeviceInfo{16, 0, 0, 0}));
+    const auto b = wire(2, Command::DmaMap, bytes(DmaMap{sizeof(DmaMap), 3, 0, 0x1000, 0x1000}));
+    const auto c = wire(3, Command::DeviceReset, {});
+    UniqueFd efd(::eventfd(0, 0));
+    write_piece(sp.fd[0], a);
+    write_piece(sp.fd[0], b, efd.get());
+    write_piece(sp.fd[0], c);
+    MessageReader r;
+    Message m;
+    REQUIRE(r.read(sp.fd[1], m) == RecvStatus::Ok);
+    CHECK(m.hdr.msg_id == 1);
+    CHECK(m.fds.empty());
+    REQUIRE(r.read(sp.fd[1], m) == RecvStatus::Ok);
+    CHECK(m.hdr.msg_id == 2);
+    CHECK(m.fds.size() == 1);
+    REQUIRE(r.read(sp.fd[1], m) == RecvStatus::Ok);
+    CHECK(m.hdr.msg_id == 3);
+    CHECK(m.fds.empty());
+    CHECK(m.payload.empty());
+    CHECK(r.read(sp.fd[1], m) == RecvStatus::Again);
+}
+
+TEST_CASE("reader: a bad header is malformed once complete; a close mid-message is seen") {
+    SocketPair sp;
+    MessageReader r;
+    Message m;
+    int err = 0;
+    std::vector<uint8_t> big;
+    append(big, Header{1, 10, 0x7fffffff, kFlagTypeCommand, 0});
+    write_piece(sp.fd[0], std::span<const uint8_t>(big).subspan(0, 10));
+    CHECK(r.read(sp.fd[1], m, &err) == RecvStatus::Again);
+    write_piece(sp.fd[0], std::span<const uint8_t>(big).subspan(10));
+    CHECK(r.read(sp.fd[1], m, &err) == RecvStatus::Malformed);
+    CHECK(err == E2BIG);
+    CHECK(m.hdr.msg_size == 0x7fffffff);
+
+    SocketPair sp2;
+    MessageReader r2;
+    const auto w = wire(4, Command::DeviceGetInfo, bytes(DeviceInfo{16, 0, 0, 0}));
+    write_piece(sp2.fd[0], std::span<const uint8_t>(w).subspan(0, 20));
+    CHECK(r2.read(sp2.fd[1], m) == RecvStatus::Again);
+    ::close(sp2.fd[0]);
+    sp2.fd[0] = -1;
+    CHECK(r2.read(sp2.fd[1], m) == RecvStatus::Closed);
+    CHECK(r2.partial());
+}
+
+TEST_CASE("outbox: what the socket does not take waits, in order, fds with their header; bounded") {
+    SocketPair sp;
+    const int sndbuf = 4096;
+    REQUIRE(::setsockopt(sp.fd[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) == 0);
+    constexpr size_t kPayload = 16384;
+    Outbox ob(8 * (sizeof(Header) + kPayload), 1000);
+    std::vector<uint8_t> payload(kPayload);
+    uint16_t id = 0;
+    // Until the socket is full: nothing queued yet, then the rest waits.
+    while (ob.empty() && id < 1000) {
+        payload.assign(kPayload, static_cast<uint8_t>(id));
+        REQUIRE(ob.send(sp.fd[0], {id++, 10, 0, kFlagTypeReply, 0}, payload) == 0);
+    }
+    REQUIRE_FALSE(ob.empty());
+    const uint16_t fd_id = id;
+    UniqueFd efd(::eventfd(0, 0));
+    const int fds[1] = {efd.get()};
+    REQUIRE(ob.send(sp.fd[0], {id++, 5, 0, kFlagTypeReply, 0}, {}, fds) == 0);
+    efd.reset();  // the queue holds its own copy
+    int e = 0;
+    for (; id < 1000; ++id) {
+        payload.assign(kPayload, static_cast<uint8_t>(id));
+        if ((e = ob.send(sp.fd[0], {id, 10, 0, kFlagTypeReply, 0}, payload)) != 0) break;
+    }
+    CHECK(e == ENOBUFS);  // the peer does not read: the bound is reached
+    CHECK(ob.queued_bytes() <= 8 * (sizeof(Header) + kPayload));
+    CHECK(ob.flush(sp.fd[0]) == EAGAIN);
+    // The peer reads: everything arrives, in order, the fd with its message.
+    MessageReader r;
+    uint16_t next = 0;
+    while (next < id) {
+        Message m;
+        const RecvStatus st = r.read(sp.fd[1], m);
+        if (st == RecvStatus::Again) {
+            const int f = ob.flush(sp.fd[0]);
+            REQUIRE((f == 0 || f == EAGAIN));
+            continue;
+        }
+        REQUIRE(st == RecvStatus::Ok);
+        CHECK(m.hdr.msg_id == next);
+        if (next == fd_id) {
+            CHECK(m.fds.size() == 1);
+            CHECK(m.payload.empty());
+        } else {
+            CHECK(m.fds.empty());
+            REQUIRE(m.payload.size() == kPayload);
+            CHECK(m.payload[kPayload - 1] == static_cast<uint8_t>(next));
+        }
+        ++next;
+    }
+    CHECK(ob.empty());
+    CHECK(ob.queued_bytes() == 0);
+}
+
+TEST_CASE("endpoint: a partial message survives a timeout") {
+    SocketPair sp;
+    const auto w = wire(9, Command::DeviceGetInfo, bytes(DeviceInfo{16, 0, 0, 0}));
+    write_piece(sp.fd[0], std::span<const uint8_t>(w).subspan(0, 6));
+    Endpoint b(sp.fd[1]);
+    Message m;
+    CHECK(b.recv(m, 10) == RecvStatus::Timeout);
+    write_piece(sp.fd[0], std::span<const uint8_t>(w).subspan(6));
+    REQUIRE(b.recv(m, 1000) == RecvStatus::Ok);
+    CHECK(m.hdr.msg_id == 9);
+    CHECK(m.payload.size() == sizeof(DeviceInfo));
 }

@@ -53,14 +53,16 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     while (!qp.inflight.empty()) {
         SendWqe& w = qp.inflight.front();
         w.ctrl.flags |= HCASIM_WQE_SIGNALED;  // flushed WQEs always complete
-        complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
+        if (!w.completed) complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
         qp.inflight.pop_front();
     }
     qp.send_pos = 0;
     qp.rd_atomic_out = 0;
+    // A producer index more than a ring ahead is nonsense: nothing in the
+    // ring is flushed for it (no completion is made up from stale slots).
     uint32_t sq_pi = qp.sq_head;
     qp.buf.dbrec_read(*host_.dma, 1, sq_pi);
-    if (sq_pi - qp.sq_head > qp.sq_entries()) sq_pi = qp.sq_head + qp.sq_entries();
+    if (sq_pi - qp.sq_head > qp.sq_entries()) sq_pi = qp.sq_head;
     for (; qp.sq_head != sq_pi; ++qp.sq_head) {
         SendWqe w;
         w.index = qp.sq_head;
@@ -76,7 +78,7 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     if (qp.srqn == 0 && qp.log_rq_size) {
         uint32_t rq_pi = qp.rq_ci;
         qp.buf.dbrec_read(*host_.dma, 0, rq_pi);
-        if (rq_pi - qp.rq_ci > qp.rq_entries()) rq_pi = qp.rq_ci + qp.rq_entries();
+        if (rq_pi - qp.rq_ci > qp.rq_entries()) rq_pi = qp.rq_ci;
         while (qp.rq_ci != rq_pi) {
             qp.rwqe = RecvWqe{};
             qp.rwqe.wqe_counter = static_cast<uint16_t>(qp.rq_ci);

@@ -31,7 +31,7 @@ struct Cq {
     uint32_t pi = 0;                   // CQEs written
     uint32_t fired_arm_sn = 0;         // arm_sn of the last event raised
     bool fired_any = false;
-    bool overflowed = false;
+    bool overflowed = false;           // in error (overrun or ring DMA fault)
     uint64_t dropped = 0;              // CQEs lost after the overrun
 
     uint32_t entries() const { return 1u << log_size; }

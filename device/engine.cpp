@@ -131,6 +131,7 @@ void RdmaEngine::kick(uint32_t index) {
     if (UarState* u = uar(index)) {
         ++stats_.doorbells;
         scan_uar(index, *u);
+        fail_pending();
     }
 }
 
@@ -189,6 +190,10 @@ bool RdmaEngine::poll() {
         work = true;
     }
     fire_timers();
+    if (!pending_fatal_.empty()) {
+        fail_pending();
+        work = true;
+    }
     return work;
 }
 
@@ -278,26 +283,31 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
     Cq* cq = cqs.find(cqn);
     if (!cq) return;
     if (cq->overflowed) {
+        // A CQ in error takes no CQE; the QP that completed into it goes
+        // to ERR (at the top level, fail_pending).
         ++cq->dropped;
+        pending_fatal_.push_back(cqe.qpn);
         return;
     }
     const uint32_t n = cq->entries();
     uint32_t ci = 0;
     if (cq->ring.dbrec_read(*host_.dma, 0, ci) != 0 || cq->pi - ci >= n) {
-        // IBTA 11.6.2: CQ overrun is a CQ error; the CQE is lost.
-        cq->overflowed = true;
-        ++cq->dropped;
+        // IBTA 11.6.2: CQ overrun is a CQ error; the CQE is lost.  A
+        // consumer index ahead of the producer reads as an overrun too.
         ++stats_.cq_overflows;
         trace_.event("cq_overflow", "cqn={:#x} pi={} ci={} entries={}", cqn, cq->pi, ci, n);
-        if (cq->async_eqn != 0xffffffffu)
-            post_event(cq->async_eqn, HCASIM_EVENT_ASYNC, ev::kCqErr, cqn);
+        cq_error(cqn, *cq, "overrun");
+        ++cq->dropped;
+        pending_fatal_.push_back(cqe.qpn);
         return;
     }
     cqe.owner = static_cast<uint8_t>(((cq->pi / n) & 1) ^ 1);
     if (cq->ring.write_owned_entry(*host_.dma, uint64_t{cq->pi % n} * HCASIM_CQE_SIZE, &cqe,
                                    sizeof(cqe)) != 0) {
-        ++cq->dropped;
         trace_.event("cq_dma_fault", "cqn={:#x} pi={}", cqn, cq->pi);
+        cq_error(cqn, *cq, "ring outside guest memory");
+        ++cq->dropped;
+        pending_fatal_.push_back(cqe.qpn);
         return;
     }
     ++cq->pi;
@@ -310,13 +320,41 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
     uint32_t arm = 0;
     if (cq->ring.dbrec_read(*host_.dma, 1, arm) != 0) return;
     const uint32_t sn = arm >> 2, cmd = arm & 3;
-    const bool armed = cmd != HCASIM_CQ_ARM_NONE && !(cq->fired_any && sn == cq->fired_arm_sn);
+    // Command 3 is no arm command: the CQ counts as not armed.
+    const bool armed = (cmd == HCASIM_CQ_ARM_SOLICITED || cmd == HCASIM_CQ_ARM_NEXT) &&
+                       !(cq->fired_any && sn == cq->fired_arm_sn);
     const bool matches = cmd == HCASIM_CQ_ARM_NEXT || (cqe.flags & HCASIM_CQE_SOLICITED) ||
                          cqe.status != wc::kSuccess;
     if (armed && matches) {
         cq->fired_arm_sn = sn;
         cq->fired_any = true;
         post_event(cq->eqn, HCASIM_EVENT_COMPLETION, 0, cqn);
+    }
+}
+
+void RdmaEngine::cq_error(uint32_t cqn, Cq& cq, const char* why) {
+    if (cq.overflowed) return;
+    cq.overflowed = true;
+    trace_.event("cq_error", "cqn={:#x} reason=\"{}\"", cqn, why);
+    if (cq.async_eqn != 0xffffffffu) post_event(cq.async_eqn, HCASIM_EVENT_ASYNC, ev::kCqErr, cqn);
+    // mlx5: the QPs completing into a CQ in error move to ERR (WQ
+    // catastrophic error).  Rare, so a scan of the QPs is fine.
+    qps.for_each([&](uint32_t h, Qp& qp) {
+        if ((qp.send_cqn == cqn || qp.recv_cqn == cqn) && qp.state != qps::kReset &&
+            qp.state != qps::kErr)
+            pending_fatal_.push_back(h);
+    });
+}
+
+void RdmaEngine::fail_pending() {
+    while (!pending_fatal_.empty()) {
+        std::vector<uint32_t> batch;
+        batch.swap(pending_fatal_);
+        for (uint32_t qpn : batch)
+            if (Qp* qp = qps.find(qpn); qp && qp->state != qps::kReset && qp->state != qps::kErr)
+                qp_error(qpn, *qp, ev::kQpFatal);
+        // qp_error's flush only completes into CQs in error for QPs that
+        // are in ERR by now: the next round finds nothing to do.
     }
 }
 
@@ -423,6 +461,7 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
         schedule(qpn, *qp);
     }
     trace_.event("qp_state", "qpn={:#x} {}->{}", qpn, from, to);
+    fail_pending();
 }
 
 void RdmaEngine::destroy_qp(uint32_t qpn) {
@@ -483,6 +522,7 @@ void RdmaEngine::reset() {
     active_uars_.clear();
     ready_.clear();
     rx_.clear();
+    pending_fatal_.clear();
     timers_ = {};
 }
 

@@ -153,7 +153,9 @@ private:
     // responder.cpp
     void respond(Qp& qp, uint32_t qpn, Packet& p);
     void send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn);
-    bool take_recv_wqe(Qp& qp, uint32_t qpn, bool& rnr);
+    RecvTake take_recv_wqe(Qp& qp, uint32_t qpn);
+    // An SRQ whose doorbell or ring is unusable: IBV_EVENT_SRQ_ERR, once.
+    void srq_error(uint32_t srqn, Srq& s, const char* why);
     void complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode, uint32_t byte_len,
                        const Packet* p, uint32_t vendor_err);
     void replay_read(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn, const Packet& req);
@@ -165,6 +167,14 @@ private:
     void qp_error(uint32_t qpn, Qp& qp, uint8_t event);
     void flush(uint32_t qpn, Qp& qp);
     // engine.cpp
+    // A CQ overran or its ring faulted: it stops taking CQEs, raises
+    // IBV_EVENT_CQ_ERR, and every QP on it is queued to go to ERR.
+    void cq_error(uint32_t cqn, Cq& cq, const char* why);
+    // Moves the QPs queued by cq_error (and QPs that completed into a CQ
+    // in error) to ERR with IBV_EVENT_QP_FATAL.  Called at the top level
+    // only (end of poll, kick, modify_qp), never inside a role, which may
+    // hold references into the QP's queues.
+    void fail_pending();
     void scan_uar(uint32_t index, UarState& u);
     void check_cq_arm(uint32_t cqn, Cq& cq);
     void fire_timers();
@@ -188,6 +198,7 @@ private:
     using Timer = std::pair<uint64_t, uint32_t>;  // (deadline ns, qpn)
     std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
     std::deque<Packet> rx_;                // packets delivered by loopback
+    std::vector<uint32_t> pending_fatal_;  // QPs on a CQ in error (fail_pending)
     bool in_rx_ = false;
     EngineStats stats_;
 };

@@ -71,8 +71,18 @@ struct SendWqe {
     uint32_t next_pkt = 0;       // packets sent (requests) so far
     bool rd_atomic = false;      // READ or atomic
     bool counted = false;        // READ/atomic: counted in rd_atomic_out
+    bool completed = false;      // its error CQE is written: a flush skips it
     uint32_t resp_bytes = 0;     // READ: response bytes landed
     uint32_t last_psn() const { return (first_psn + npkts - 1) & 0xffffff; }
+};
+
+// What taking a receive WQE gave (RdmaEngine::take_recv_wqe).
+enum class RecvTake {
+    Ok,      // qp.rwqe holds it
+    Rnr,     // the queue is empty
+    BadWqe,  // the WQE itself is malformed: it completes with IBV_WC_LOC_QP_OP_ERR
+    Fatal,   // the queue is broken (doorbell beyond the ring, ring unreadable,
+             // SRQ in error): the QP goes to ERR with IBV_EVENT_QP_FATAL
 };
 
 struct RecvWqe {
@@ -154,6 +164,7 @@ struct Srq {
     QueueRing buf;
     uint32_t consumed = 0;       // WQEs taken
     uint16_t next = 0;           // index of the next WQE to take
+    bool error = false;          // doorbell or ring fault: IBV_EVENT_SRQ_ERR raised
     uint32_t entries() const { return 1u << log_size; }
 };
 

@@ -89,7 +89,7 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     const uint64_t at = qp.sq_offset + (uint64_t{qp.sq_head % qp.sq_entries()} << qp.log_sq_stride);
     ++qp.sq_head;
     ++stats_.wqes;
-    auto fail = [&](uint8_t status, uint32_t synd, const char* why) {
+    auto fail = [&](uint8_t status, uint32_t synd, const char* why, uint8_t event = ev::kNone) {
         trace_.event("wqe_bad", "qpn={:#x} wqe={} opcode={} reason=\"{}\"", qpn, w.index,
                      w.ctrl.opcode, why);
         // The bad WQE completes in error; the QP goes to ERR and flushes
@@ -97,11 +97,12 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         SendWqe bad = w;
         qp.inflight.pop_back();
         complete_send(qpn, qp, bad, status, synd);
-        qp_error(qpn, qp, ev::kNone);
+        qp_error(qpn, qp, event);
         return false;
     };
+    // A ring the device cannot read is a local catastrophic error too.
     if (qp.buf.read(*host_.dma, at, &w.ctrl, sizeof(w.ctrl)) != 0)
-        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory");
+        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory", ev::kQpFatal);
     const uint32_t stride = 1u << qp.log_sq_stride;
     if (!opcode_allowed(qp.type, w.ctrl.opcode))
         return fail(wc::kLocQpOpErr, 0, "opcode not supported on this QP type");
@@ -115,6 +116,11 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_ATOMIC_OFF, &w.atomic, sizeof(w.atomic));
     if (qp.type == qpt::kUd) e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_UD_OFF, &w.ud, sizeof(w.ud));
     if (w.ctrl.flags & HCASIM_WQE_INLINE) {
+        // Inline data is a payload: SEND and WRITE only (mlx5 builds no
+        // inline segment for READ or atomics).
+        const uint8_t op = w.ctrl.opcode;
+        if (op != wr::kSend && op != wr::kSendImm && op != wr::kRdmaWrite && op != wr::kRdmaWriteImm)
+            return fail(wc::kLocQpOpErr, 0, "inline data on a READ or atomic");
         if (w.ctrl.inline_len > qp.max_inline || w.ctrl.inline_len > kMaxInline ||
             HCASIM_WQE_DATA_OFF + w.ctrl.inline_len > stride)
             return fail(wc::kLocQpOpErr, 0, "inline data too long");
@@ -127,10 +133,14 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         if (total > limits_.max_msg) return fail(wc::kLocLenErr, 0, "message longer than max_msg_sz");
         w.length = static_cast<uint32_t>(total);
     }
-    if (e) return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory");
+    if (e)
+        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory", ev::kQpFatal);
     const bool atomic = w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd;
     if (atomic && w.length != 8) return fail(wc::kLocLenErr, 0, "atomic needs an 8-byte SGE");
-    if (atomic && (w.ctrl.flags & HCASIM_WQE_INLINE)) return fail(wc::kLocQpOpErr, 0, "inline atomic");
+    // RoCE: a UD address vector needs a GRH with a source GID of the
+    // table (an all-zero, absent AV has none).
+    if (qp.type == qpt::kUd && (!w.ud.is_global || w.ud.sgid_index >= HCASIM_GID_TABLE_LEN))
+        return fail(wc::kLocQpOpErr, 0, "UD address vector without a valid GRH");
     if (qp.type == qpt::kUd && w.length > qp.mtu && w.length > port_.mtu)
         return fail(wc::kLocLenErr, 0, "UD message longer than the MTU");
     w.rd_atomic = atomic || w.ctrl.opcode == wr::kRdmaRead;
@@ -252,6 +262,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
             if (err != MrError::None) {
                 trace_.event("wqe_lkey_fault", "qpn={:#x} wqe={} reason={}", qpn, w.index, to_string(err));
                 complete_send(qpn, qp, w, wc::kLocProtErr, 0);
+                w.completed = true;  // still in inflight: the flush must not complete it again
                 qp_error(qpn, qp, ev::kNone);
                 return false;
             }
@@ -296,7 +307,10 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
         }
         if (!send_packet_of(qpn, qp, *w)) break;
         work = true;
-        if (qp.type == qpt::kRc) drain_rx();  // loopback: let ACKs retire WQEs
+        // Loopback: the packet is handled now (RC: its ACK retires WQEs).
+        // A payload may point into this WQE's inflight slot (inline
+        // data), which a later WQE reuses: it must be delivered first.
+        drain_rx();
     }
     return work;
 }

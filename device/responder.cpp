@@ -77,59 +77,71 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
     emit(a);
 }
 
-bool RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn, bool& rnr) {
-    rnr = false;
+void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
+    if (s.error) return;
+    s.error = true;
+    trace_.event("srq_error", "srqn={:#x} reason=\"{}\"", srqn, why);
+    if (s.async_eqn != 0xffffffffu) post_event(s.async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqErr, srqn);
+}
+
+RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
     RecvWqe& r = qp.rwqe;
     r = RecvWqe{};
     if (qp.srqn) {
         Srq* s = srqs.find(qp.srqn);
-        if (!s) return false;
+        if (!s || s->error) return RecvTake::Fatal;
         uint32_t pi = 0;
-        if (s->buf.dbrec_read(*host_.dma, 0, pi) != 0) return false;
-        if (pi == s->consumed) {
-            rnr = true;
-            return false;
+        if (s->buf.dbrec_read(*host_.dma, 0, pi) != 0) return RecvTake::Fatal;
+        if (pi == s->consumed) return RecvTake::Rnr;
+        if (pi - s->consumed > s->entries()) {
+            srq_error(qp.srqn, *s, "doorbell beyond the ring");
+            return RecvTake::Fatal;
         }
-        if (pi - s->consumed > s->entries()) return false;
         const uint64_t at = uint64_t{s->next % s->entries()} << s->log_stride;
-        if (s->buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return false;
+        if (s->buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) {
+            srq_error(qp.srqn, *s, "ring outside guest memory");
+            return RecvTake::Fatal;
+        }
         r.wqe_counter = static_cast<uint16_t>(s->next % s->entries());
-        if (r.hdr.num_sge > s->max_sge || r.hdr.num_sge > kMaxSge) return false;
-        if (s->buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
-            return false;
+        // Taken even when malformed: it completes in error on this QP.
         s->next = r.hdr.next;
         ++s->consumed;
+        qp.has_rwqe = true;
         if (s->limit && pi - s->consumed < s->limit) {
             s->limit = 0;  // one event per arming (IBTA 10.2.9.5)
             if (s->async_eqn != 0xffffffffu)
                 post_event(s->async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqLimitReached, qp.srqn);
         }
+        if (r.hdr.num_sge > s->max_sge || r.hdr.num_sge > kMaxSge) return RecvTake::BadWqe;
+        if (s->buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0) {
+            srq_error(qp.srqn, *s, "ring outside guest memory");
+            return RecvTake::BadWqe;
+        }
     } else {
         uint32_t pi = 0;
-        if (qp.buf.dbrec_read(*host_.dma, 0, pi) != 0) return false;
-        if (pi == qp.rq_ci) {
-            rnr = true;
-            return false;
+        if (qp.buf.dbrec_read(*host_.dma, 0, pi) != 0) return RecvTake::Fatal;
+        if (pi == qp.rq_ci) return RecvTake::Rnr;
+        if (pi - qp.rq_ci > qp.rq_entries()) {
+            trace_.event("rq_bad_doorbell", "qpn={:#x} rq_pi={} ci={} entries={}", qpn, pi, qp.rq_ci,
+                         qp.rq_entries());
+            return RecvTake::Fatal;
         }
-        if (pi - qp.rq_ci > qp.rq_entries()) return false;
         const uint64_t at = uint64_t{qp.rq_ci % qp.rq_entries()} << qp.log_rq_stride;
+        if (qp.buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return RecvTake::Fatal;
         r.wqe_counter = static_cast<uint16_t>(qp.rq_ci);
         ++qp.rq_ci;
-        if (qp.buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return false;
         qp.has_rwqe = true;  // a bad WQE still completes (in error)
         if (r.hdr.num_sge > qp.max_recv_sge || r.hdr.num_sge > kMaxSge ||
             sizeof(r.hdr) + 16u * r.hdr.num_sge > (1u << qp.log_rq_stride))
-            return false;
+            return RecvTake::BadWqe;
         if (qp.buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
-            return false;
+            return RecvTake::BadWqe;
     }
     uint64_t total = 0;
     for (uint32_t i = 0; i < r.hdr.num_sge; ++i) total += r.sge[i].length;
     r.length = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
-    qp.has_rwqe = true;
     qp.recv_offset = 0;
-    (void)qpn;
-    return true;
+    return RecvTake::Ok;
 }
 
 void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode,
@@ -202,7 +214,9 @@ void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResourc
                 p.data = p.owned.data();
             }
             if (err != MrError::None) {
+                // As for a failed rkey check: NAK, and the responder errs.
                 send_ack(qp, qpn, req, aeth::kNakRemoteAccess, p.psn);
+                qp_error(qpn, qp, ev::kQpAccessErr);
                 return;
             }
             p.len = len;
@@ -231,8 +245,17 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
     // ---- UD: one packet per message ----
     if (qp.type == qpt::kUd) {
         if (p.qkey != qp.attr.qkey) return drop("QKey mismatch");
-        bool rnr = false;
-        if (!take_recv_wqe(qp, qpn, rnr)) return drop(rnr ? "no receive WQE" : "bad receive WQE");
+        switch (take_recv_wqe(qp, qpn)) {
+        case RecvTake::Ok: break;
+        case RecvTake::Rnr: return drop("no receive WQE");
+        case RecvTake::BadWqe:
+            complete_recv(qp, qpn, wc::kLocQpOpErr, wc::kOpRecv, 0, &p, 0);
+            qp_error(qpn, qp, ev::kNone);
+            return drop("bad receive WQE");
+        case RecvTake::Fatal:
+            qp_error(qpn, qp, ev::kQpFatal);
+            return drop("receive queue broken");
+        }
         if (kGrhLen + p.len > qp.rwqe.length) {
             complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, 0, &p, 0);
             return;
@@ -309,6 +332,17 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         if (rc) send_ack(qp, qpn, p, syndrome, p.psn);
         qp_error(qpn, qp, syndrome == aeth::kNakRemoteAccess ? ev::kQpAccessErr : ev::kQpReqErr);
     };
+    // A receive WQE could not be taken (not RNR): a malformed WQE completes
+    // with IBV_WC_LOC_QP_OP_ERR; a broken queue is a local catastrophic
+    // error.  Either way the requester gets a remote operational error.
+    auto recv_fault = [&](RecvTake t, uint8_t opcode) {
+        if (t == RecvTake::BadWqe) {
+            complete_recv(qp, qpn, wc::kLocQpOpErr, opcode, 0, &p, 0);
+            return nak(aeth::kNakRemoteOp);
+        }
+        if (rc) send_ack(qp, qpn, p, aeth::kNakRemoteOp, p.psn);
+        qp_error(qpn, qp, ev::kQpFatal);
+    };
 
     // ---- opcode sequence ----
     const bool continuation = (op.flags & kMiddle) || ((op.flags & kLast) && !(op.flags & kFirst));
@@ -365,17 +399,13 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
     // ---- SEND ----
     if (op.flags & kSend) {
         if (op.flags & kFirst) {
-            bool rnr = false;
-            if (!take_recv_wqe(qp, qpn, rnr)) {
-                if (rnr) {
-                    if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
-                    else qp.uc_drop = true;
-                    return drop("RNR: no receive WQE");
-                }
-                // The receive WQE itself is bad: remote operational error.
-                if (qp.has_rwqe) complete_recv(qp, qpn, wc::kLocQpOpErr, wc::kOpRecv, 0, &p, 0);
-                return nak(aeth::kNakRemoteOp);
+            const RecvTake t = take_recv_wqe(qp, qpn);
+            if (t == RecvTake::Rnr) {
+                if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+                else qp.uc_drop = true;
+                return drop("RNR: no receive WQE");
             }
+            if (t != RecvTake::Ok) return recv_fault(t, wc::kOpRecv);
             qp.in_send = true;
         }
         if (qp.recv_offset + p.len > qp.rwqe.length) {
@@ -414,16 +444,13 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
     }
     if (imm) {
         // WRITE with immediate consumes a receive WQE (IBTA 9.4.3).
-        bool rnr = false;
-        if (!take_recv_wqe(qp, qpn, rnr)) {
-            if (rnr) {
-                if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
-                if (op.flags & kFirst) qp.in_write = false;
-                return drop("RNR: no receive WQE for WRITE with immediate");
-            }
-            if (qp.has_rwqe) complete_recv(qp, qpn, wc::kLocQpOpErr, wc::kOpRecvRdmaWithImm, 0, &p, 0);
-            return nak(aeth::kNakRemoteOp);
+        const RecvTake t = take_recv_wqe(qp, qpn);
+        if (t == RecvTake::Rnr) {
+            if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+            if (op.flags & kFirst) qp.in_write = false;
+            return drop("RNR: no receive WQE for WRITE with immediate");
         }
+        if (t != RecvTake::Ok) return recv_fault(t, wc::kOpRecvRdmaWithImm);
     }
     if (p.len > qp.write_left) {
         qp.in_write = false;

@@ -3,10 +3,11 @@
 //   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-]
 //                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
 //                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
-//                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--poll-us US] [--trace-datapath]
-//                 [--client-stall-ms MS]
+//                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--trace-datapath]
+//                 [--poll-us US] [--nap-us US] [--slice-us US] [--client-stall-ms MS]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
+#include "pcie/device_loop.h"
 #include "pcie/hca.h"
 #include "common/trace.h"
 #include "pcie/hca_function.h"
@@ -18,55 +19,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <sched.h>
-
-#include <chrono>
 #include <csignal>
 #include <cstring>
-
-namespace {
-
-// The device loop: serve vfio-user messages and poll the doorbells while
-// work flows; after `hot` without work, tell drivers the device is IDLE
-// (they then kick the trapped WAKE register) and sleep in the event loop
-// until a message or the next engine timer.  docs/datapath.md has the
-// policy and its measured cost.
-void run_loop(boost::asio::io_context& io, hcasim::pcie::Hca& hca, std::chrono::microseconds hot) {
-    using clock = std::chrono::steady_clock;
-    auto work_guard = boost::asio::make_work_guard(io);
-    auto last_work = clock::now();
-    hca.set_polling(true);
-    while (!io.stopped()) {
-        io.poll();
-        if (hca.poll()) {
-            last_work = clock::now();
-            continue;
-        }
-        const auto now = clock::now();
-        if (now - last_work < hot) {
-            sched_yield();  // two host cores are shared with the vCPUs
-            continue;
-        }
-        hca.set_polling(false);
-        if (hca.poll()) {  // a doorbell that raced with going idle
-            hca.set_polling(true);
-            last_work = clock::now();
-            continue;
-        }
-        auto timeout = std::chrono::milliseconds(100);
-        if (const uint64_t d = hca.engine().next_deadline()) {
-            const auto now_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                          now.time_since_epoch()).count());
-            timeout = std::chrono::milliseconds(d > now_ns ? (d - now_ns) / 1000000 : 0);
-        }
-        io.run_one_for(timeout);
-        hca.set_polling(true);
-        last_work = clock::now();
-    }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"hcasim-device: a virtual RDMA HCA served over vfio-user"};
@@ -78,6 +32,8 @@ int main(int argc, char** argv) {
     uint32_t mtu = 1024;
     std::string mac, ipv4;
     uint32_t poll_us = 2000;
+    hcasim::pcie::PollPolicy policy;
+    uint32_t nap_us = static_cast<uint32_t>(policy.nap.count());
     bool trace_datapath = false;
     uint32_t client_stall_ms = 60000;
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
@@ -104,6 +60,14 @@ int main(int argc, char** argv) {
                    "keep polling doorbells this long after the last work, in microseconds, "
                    "before going idle (docs/datapath.md)")
         ->check(CLI::Range(0u, 1000000u));
+    app.add_option("--nap-us", nap_us,
+                   "when the host's cores are oversubscribed, sleep this long between doorbell "
+                   "scans instead of spinning, in microseconds (0: always spin; docs/datapath.md)")
+        ->check(CLI::Range(0u, 1000u));
+    app.add_option("--slice-us", policy.slice_us,
+                   "ask the kernel for this scheduler slice (EEVDF, Linux >= 6.12), in "
+                   "microseconds (0: the kernel's default)")
+        ->check(CLI::Range(0u, 100000u));
     app.add_flag("--trace-datapath", trace_datapath,
                  "also trace every WQE, CQE, NAK and dropped packet (slow; needs --trace)");
     app.add_option("--client-stall-ms", client_stall_ms,
@@ -182,7 +146,14 @@ int main(int argc, char** argv) {
         });
         fmt::print(stderr, "hcasim-device: listening on {} (MEMIC {} bytes)\n", socket_path,
                    memic_size);
-        run_loop(io, hca, std::chrono::microseconds(poll_us));
+        policy.hot = std::chrono::microseconds(poll_us);
+        policy.nap = std::chrono::microseconds(nap_us);
+        if (int e = hcasim::pcie::apply_sched_hints(policy))
+            fmt::print(stderr, "hcasim-device: scheduler slice not set: {}\n", std::strerror(e));
+        hcasim::pcie::LoopStats loop_stats;
+        hcasim::pcie::run_device_loop(io, hca, policy, loop_stats);
+        trace.event("device_loop", "scans={} naps={} contended={} idle_sleeps={}", loop_stats.scans,
+                    loop_stats.naps, loop_stats.contended, loop_stats.idle_sleeps);
     } catch (const std::exception& e) {
         fmt::print(stderr, "hcasim-device: {}\n", e.what());
         return 1;

@@ -17,7 +17,7 @@ constexpr CmdStatus bad(uint32_t synd) { return fail(HCASIM_STATUS_BAD_PARAM, sy
 CmdStatus check_create(FwState& fw, CmdContext& ctx, const hcasim_create_qp_in& in) {
     const auto& lim = fw.caps.limits;
     auto& eng = *fw.engine;
-    if (in.type != kQptRC && in.type != kQptUC && in.type != kQptUD) return bad(HCASIM_SYND_QP_BAD_TYPE);
+    if (in.type != qpt::kRc && in.type != qpt::kUc && in.type != qpt::kUd) return bad(HCASIM_SYND_QP_BAD_TYPE);
     if (!fw.pds.find_owned(in.pdn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
     if (!eng.cqs.find_owned(in.send_cqn, ctx.channel) || !eng.cqs.find_owned(in.recv_cqn, ctx.channel))
@@ -45,19 +45,19 @@ CmdStatus check_create(FwState& fw, CmdContext& ctx, const hcasim_create_qp_in& 
 // Attribute values (mlx5_ib_modify_qp / mlx5_set_path range checks).
 CmdStatus check_attrs(FwState& fw, uint32_t mask, const hcasim_qp_attr& a) {
     const auto& lim = fw.caps.limits;
-    if ((mask & kQpAttrPort) && a.port_num != 1) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrPkeyIndex) && a.pkey_index != 0) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrMaxQpRdAtomic) && a.max_rd_atomic > lim.max_rd_atom) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrMaxDestRdAtomic) && a.max_dest_rd_atomic > lim.max_rd_atom)
+    if ((mask & qpa::kPort) && a.port_num != 1) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kPkeyIndex) && a.pkey_index != 0) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kMaxQpRdAtomic) && a.max_rd_atomic > lim.max_rd_atom) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kMaxDestRdAtomic) && a.max_dest_rd_atomic > lim.max_rd_atom)
         return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrPathMtu) && (a.path_mtu < 1 || a.path_mtu > 5)) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrAv) && (a.ah.sgid_index >= HCASIM_GID_TABLE_LEN || !a.ah.is_global))
+    if ((mask & qpa::kPathMtu) && (a.path_mtu < 1 || a.path_mtu > 5)) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kAv) && (a.ah.sgid_index >= HCASIM_GID_TABLE_LEN || !a.ah.is_global))
         return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrTimeout) && a.timeout > 31) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrRetryCnt) && a.retry_cnt > 7) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrRnrRetry) && a.rnr_retry > 7) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrMinRnrTimer) && a.min_rnr_timer > 31) return bad(HCASIM_SYND_QP_BAD_ATTR);
-    if ((mask & kQpAttrAccessFlags) &&
+    if ((mask & qpa::kTimeout) && a.timeout > 31) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kRetryCnt) && a.retry_cnt > 7) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kRnrRetry) && a.rnr_retry > 7) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kMinRnrTimer) && a.min_rnr_timer > 31) return bad(HCASIM_SYND_QP_BAD_ATTR);
+    if ((mask & qpa::kAccessFlags) &&
         (a.qp_access_flags & ~(HCASIM_ACCESS_LOCAL_WRITE | HCASIM_ACCESS_REMOTE_WRITE |
                                HCASIM_ACCESS_REMOTE_READ | HCASIM_ACCESS_REMOTE_ATOMIC)))
         return bad(HCASIM_SYND_QP_BAD_ATTR);
@@ -125,10 +125,10 @@ CmdStatus cmd_modify_qp(FwState& fw, CmdContext& ctx) {
     device::Qp* qp = eng.qps.find_owned(in.qpn, ctx.channel);
     ctx.detail = fmt::format("qpn={:#x} mask={:#x} state={}", in.qpn, in.attr_mask, in.attr.qp_state);
     if (!qp) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_QP_BAD_HANDLE);
-    if ((in.attr_mask & kQpAttrCurState) && in.attr.cur_qp_state != qp->state)
+    if ((in.attr_mask & qpa::kCurState) && in.attr.cur_qp_state != qp->state)
         return bad(HCASIM_SYND_QP_BAD_CUR_STATE);
     const uint32_t cur = qp->state;
-    const uint32_t next = (in.attr_mask & kQpAttrState) ? in.attr.qp_state : cur;
+    const uint32_t next = (in.attr_mask & qpa::kState) ? in.attr.qp_state : cur;
     switch (check_qp_transition(qp->type, cur, next, in.attr_mask)) {
     case QpTransitionError::None: break;
     case QpTransitionError::BadTransition: return bad(HCASIM_SYND_QP_BAD_TRANSITION);

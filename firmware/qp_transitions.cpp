@@ -13,25 +13,25 @@ namespace hcasim::firmware {
 namespace {
 
 // Short names for the table only.
-constexpr uint32_t CUR = kQpAttrCurState;
-constexpr uint32_t SQD_NOTIFY = kQpAttrEnSqdAsyncNotify;
-constexpr uint32_t ACCESS = kQpAttrAccessFlags;
-constexpr uint32_t PKEY = kQpAttrPkeyIndex;
-constexpr uint32_t PORT = kQpAttrPort;
-constexpr uint32_t QKEY = kQpAttrQkey;
-constexpr uint32_t AV = kQpAttrAv;
-constexpr uint32_t MTU = kQpAttrPathMtu;
-constexpr uint32_t TIMEOUT = kQpAttrTimeout;
-constexpr uint32_t RETRY = kQpAttrRetryCnt;
-constexpr uint32_t RNR_RETRY = kQpAttrRnrRetry;
-constexpr uint32_t RQ_PSN = kQpAttrRqPsn;
-constexpr uint32_t RD_ATOMIC = kQpAttrMaxQpRdAtomic;
-constexpr uint32_t ALT = kQpAttrAltPath;
-constexpr uint32_t RNR_TIMER = kQpAttrMinRnrTimer;
-constexpr uint32_t SQ_PSN = kQpAttrSqPsn;
-constexpr uint32_t DEST_RD_ATOMIC = kQpAttrMaxDestRdAtomic;
-constexpr uint32_t MIG = kQpAttrPathMigState;
-constexpr uint32_t DEST_QPN = kQpAttrDestQpn;
+constexpr uint32_t CUR = qpa::kCurState;
+constexpr uint32_t SQD_NOTIFY = qpa::kEnSqdAsyncNotify;
+constexpr uint32_t ACCESS = qpa::kAccessFlags;
+constexpr uint32_t PKEY = qpa::kPkeyIndex;
+constexpr uint32_t PORT = qpa::kPort;
+constexpr uint32_t QKEY = qpa::kQkey;
+constexpr uint32_t AV = qpa::kAv;
+constexpr uint32_t MTU = qpa::kPathMtu;
+constexpr uint32_t TIMEOUT = qpa::kTimeout;
+constexpr uint32_t RETRY = qpa::kRetryCnt;
+constexpr uint32_t RNR_RETRY = qpa::kRnrRetry;
+constexpr uint32_t RQ_PSN = qpa::kRqPsn;
+constexpr uint32_t RD_ATOMIC = qpa::kMaxQpRdAtomic;
+constexpr uint32_t ALT = qpa::kAltPath;
+constexpr uint32_t RNR_TIMER = qpa::kMinRnrTimer;
+constexpr uint32_t SQ_PSN = qpa::kSqPsn;
+constexpr uint32_t DEST_RD_ATOMIC = qpa::kMaxDestRdAtomic;
+constexpr uint32_t MIG = qpa::kPathMigState;
+constexpr uint32_t DEST_QPN = qpa::kDestQpn;
 
 // Masks shared by several rows.
 constexpr uint32_t kRcToRtsOpt = CUR | ACCESS | ALT | MIG | RNR_TIMER;
@@ -41,60 +41,60 @@ constexpr uint32_t kUdToRtsOpt = CUR | QKEY;
 // clang-format off
 constexpr QpTransitionRule kRules[] = {
     //  from       to          required {RC, UC, UD}                     optional {RC, UC, UD}
-    {kQpsReset, kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsReset, kQpsInit,  {PKEY | PORT | ACCESS, PKEY | PORT | ACCESS, PKEY | PORT | QKEY},
+    {qps::kReset, qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kReset, qps::kInit,  {PKEY | PORT | ACCESS, PKEY | PORT | ACCESS, PKEY | PORT | QKEY},
                                                                       {0, 0, 0}},
 
-    {kQpsInit,  kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsInit,  kQpsErr,   {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsInit,  kQpsInit,  {0, 0, 0},
+    {qps::kInit,  qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kInit,  qps::kErr,   {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kInit,  qps::kInit,  {0, 0, 0},
                            {PKEY | PORT | ACCESS, PKEY | PORT | ACCESS, PKEY | PORT | QKEY}},
-    {kQpsInit,  kQpsRtr,   {AV | MTU | DEST_QPN | RQ_PSN | DEST_RD_ATOMIC | RNR_TIMER,
+    {qps::kInit,  qps::kRtr,   {AV | MTU | DEST_QPN | RQ_PSN | DEST_RD_ATOMIC | RNR_TIMER,
                             AV | MTU | DEST_QPN | RQ_PSN,
                             0},
                            {ALT | ACCESS | PKEY, ALT | ACCESS | PKEY, PKEY | QKEY}},
 
-    {kQpsRtr,   kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsRtr,   kQpsErr,   {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsRtr,   kQpsRts,   {TIMEOUT | RETRY | RNR_RETRY | SQ_PSN | RD_ATOMIC, SQ_PSN, SQ_PSN},
+    {qps::kRtr,   qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kRtr,   qps::kErr,   {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kRtr,   qps::kRts,   {TIMEOUT | RETRY | RNR_RETRY | SQ_PSN | RD_ATOMIC, SQ_PSN, SQ_PSN},
                            {kRcToRtsOpt, kUcToRtsOpt, kUdToRtsOpt}},
 
-    {kQpsRts,   kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsRts,   kQpsErr,   {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsRts,   kQpsRts,   {0, 0, 0},                                 {kRcToRtsOpt, kUcToRtsOpt, kUdToRtsOpt}},
-    {kQpsRts,   kQpsSqd,   {0, 0, 0},                                 {SQD_NOTIFY, SQD_NOTIFY, SQD_NOTIFY}},
+    {qps::kRts,   qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kRts,   qps::kErr,   {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kRts,   qps::kRts,   {0, 0, 0},                                 {kRcToRtsOpt, kUcToRtsOpt, kUdToRtsOpt}},
+    {qps::kRts,   qps::kSqd,   {0, 0, 0},                                 {SQD_NOTIFY, SQD_NOTIFY, SQD_NOTIFY}},
 
-    {kQpsSqd,   kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsSqd,   kQpsErr,   {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsSqd,   kQpsRts,   {0, 0, 0},                                 {kRcToRtsOpt, kUcToRtsOpt, kUdToRtsOpt}},
-    {kQpsSqd,   kQpsSqd,   {0, 0, 0},
+    {qps::kSqd,   qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kSqd,   qps::kErr,   {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kSqd,   qps::kRts,   {0, 0, 0},                                 {kRcToRtsOpt, kUcToRtsOpt, kUdToRtsOpt}},
+    {qps::kSqd,   qps::kSqd,   {0, 0, 0},
                            {PORT | AV | TIMEOUT | RETRY | RNR_RETRY | RD_ATOMIC | DEST_RD_ATOMIC |
                                 ALT | ACCESS | PKEY | RNR_TIMER | MIG,
                             AV | ALT | ACCESS | PKEY | MIG,
                             PKEY | QKEY}},
 
-    {kQpsSqe,   kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsSqe,   kQpsErr,   {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsSqe,   kQpsRts,   {0, 0, 0},                                 {0, CUR | ACCESS, CUR | QKEY}},
+    {qps::kSqe,   qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kSqe,   qps::kErr,   {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kSqe,   qps::kRts,   {0, 0, 0},                                 {0, CUR | ACCESS, CUR | QKEY}},
 
-    {kQpsErr,   kQpsReset, {0, 0, 0},                                 {0, 0, 0}},
-    {kQpsErr,   kQpsErr,   {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kErr,   qps::kReset, {0, 0, 0},                                 {0, 0, 0}},
+    {qps::kErr,   qps::kErr,   {0, 0, 0},                                 {0, 0, 0}},
 };
 // clang-format on
 
 // CUR_STATE is only meaningful from the states where a QP can be moved
 // without the driver knowing it (the kernel checks this before the table).
 bool cur_state_allowed_from(uint32_t cur) {
-    return cur == kQpsRtr || cur == kQpsRts || cur == kQpsSqd || cur == kQpsSqe;
+    return cur == qps::kRtr || cur == qps::kRts || cur == qps::kSqd || cur == qps::kSqe;
 }
 
 }  // namespace
 
 int qp_type_index(uint32_t qp_type) {
     switch (qp_type) {
-    case kQptRC: return 0;
-    case kQptUC: return 1;
-    case kQptUD: return 2;
+    case qpt::kRc: return 0;
+    case qpt::kUc: return 1;
+    case qpt::kUd: return 2;
     default: return -1;
     }
 }
@@ -109,13 +109,13 @@ QpTransitionError check_qp_transition(uint32_t qp_type, uint32_t cur, uint32_t n
                                       uint32_t attr_mask) {
     int t = qp_type_index(qp_type);
     if (t < 0) return QpTransitionError::BadTransition;
-    if (!(attr_mask & kQpAttrState)) next = cur;
+    if (!(attr_mask & qpa::kState)) next = cur;
     const QpTransitionRule* r = find_qp_transition(cur, next);
     if (!r) return QpTransitionError::BadTransition;  // also covers states past ERR
-    if ((attr_mask & kQpAttrCurState) && !cur_state_allowed_from(cur))
+    if ((attr_mask & qpa::kCurState) && !cur_state_allowed_from(cur))
         return QpTransitionError::BadAttrMask;
     uint32_t req = r->required[t];
-    uint32_t allowed = req | r->optional[t] | kQpAttrState;
+    uint32_t allowed = req | r->optional[t] | qpa::kState;
     if ((attr_mask & req) != req) return QpTransitionError::BadAttrMask;
     if (attr_mask & ~allowed) return QpTransitionError::BadAttrMask;
     return QpTransitionError::None;

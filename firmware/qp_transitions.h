@@ -5,54 +5,23 @@
 // accept/reject. Attribute values (port, P_Key index, MTU, RD atomic depth)
 // are not checked here: that is the driver's job on top of this table.
 //
-// The constants have rdma-core's numeric values (<infiniband/verbs.h>:
-// enum ibv_qp_state, ibv_qp_type, ibv_qp_attr_mask), so a verbs attr_mask
-// can be checked as is; firmware does not include verbs.h itself.
+// States, types and mask bits have rdma-core's numeric values
+// (<infiniband/verbs.h>: enum ibv_qp_state, ibv_qp_type, ibv_qp_attr_mask;
+// defined once, in device/qp.h), so a verbs attr_mask is checked as is.
 #pragma once
+
+#include "device/qp.h"
 
 #include <cstdint>
 
 namespace hcasim::firmware {
 
-// enum ibv_qp_state
-inline constexpr uint32_t kQpsReset = 0;
-inline constexpr uint32_t kQpsInit = 1;
-inline constexpr uint32_t kQpsRtr = 2;
-inline constexpr uint32_t kQpsRts = 3;
-inline constexpr uint32_t kQpsSqd = 4;
-inline constexpr uint32_t kQpsSqe = 5;
-inline constexpr uint32_t kQpsErr = 6;
-inline constexpr uint32_t kQpsCount = 7;
-
-// enum ibv_qp_type (only the types modelled here)
-inline constexpr uint32_t kQptRC = 2;
-inline constexpr uint32_t kQptUC = 3;
-inline constexpr uint32_t kQptUD = 4;
-
-// enum ibv_qp_attr_mask
-inline constexpr uint32_t kQpAttrState = 1u << 0;
-inline constexpr uint32_t kQpAttrCurState = 1u << 1;
-inline constexpr uint32_t kQpAttrEnSqdAsyncNotify = 1u << 2;
-inline constexpr uint32_t kQpAttrAccessFlags = 1u << 3;
-inline constexpr uint32_t kQpAttrPkeyIndex = 1u << 4;
-inline constexpr uint32_t kQpAttrPort = 1u << 5;
-inline constexpr uint32_t kQpAttrQkey = 1u << 6;
-inline constexpr uint32_t kQpAttrAv = 1u << 7;
-inline constexpr uint32_t kQpAttrPathMtu = 1u << 8;
-inline constexpr uint32_t kQpAttrTimeout = 1u << 9;
-inline constexpr uint32_t kQpAttrRetryCnt = 1u << 10;
-inline constexpr uint32_t kQpAttrRnrRetry = 1u << 11;
-inline constexpr uint32_t kQpAttrRqPsn = 1u << 12;
-inline constexpr uint32_t kQpAttrMaxQpRdAtomic = 1u << 13;
-inline constexpr uint32_t kQpAttrAltPath = 1u << 14;
-inline constexpr uint32_t kQpAttrMinRnrTimer = 1u << 15;
-inline constexpr uint32_t kQpAttrSqPsn = 1u << 16;
-inline constexpr uint32_t kQpAttrMaxDestRdAtomic = 1u << 17;
-inline constexpr uint32_t kQpAttrPathMigState = 1u << 18;
-inline constexpr uint32_t kQpAttrCap = 1u << 19;
-inline constexpr uint32_t kQpAttrDestQpn = 1u << 20;
-// Bits 21..24 are rdma-core internal (_IBV_QP_SMAC ...); never valid here.
-inline constexpr uint32_t kQpAttrRateLimit = 1u << 25;  // raw packet QPs only
+// The QP states, types and attribute-mask bits are device/qp.h's
+// (device::qps, qpt, qpa: rdma-core's numeric values).
+namespace qps = device::qps;
+namespace qpt = device::qpt;
+namespace qpa = device::qpa;
+inline constexpr uint32_t kQpsCount = qps::kErr + 1;
 
 enum class QpTransitionError { None, BadTransition, BadAttrMask };
 

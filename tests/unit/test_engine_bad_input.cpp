@@ -394,26 +394,26 @@ struct Hca {
         a.timeout = c.timeout;
         a.retry_cnt = c.retry_cnt;
         a.rnr_retry = c.rnr_retry;
-        const bool ud = q.type == kQptUD, rc = q.type == kQptRC;
-        a.qp_state = kQpsInit;
-        REQUIRE(modify(q, kQpAttrState | kQpAttrPkeyIndex | kQpAttrPort |
-                              (ud ? kQpAttrQkey : kQpAttrAccessFlags),
+        const bool ud = q.type == qpt::kUd, rc = q.type == qpt::kRc;
+        a.qp_state = qps::kInit;
+        REQUIRE(modify(q, qpa::kState | qpa::kPkeyIndex | qpa::kPort |
+                              (ud ? qpa::kQkey : qpa::kAccessFlags),
                        a).status == HCASIM_STATUS_OK);
-        a.qp_state = kQpsRtr;
-        uint32_t rtr = kQpAttrState;
-        if (!ud) rtr |= kQpAttrAv | kQpAttrPathMtu | kQpAttrDestQpn | kQpAttrRqPsn;
-        if (rc) rtr |= kQpAttrMaxDestRdAtomic | kQpAttrMinRnrTimer;
+        a.qp_state = qps::kRtr;
+        uint32_t rtr = qpa::kState;
+        if (!ud) rtr |= qpa::kAv | qpa::kPathMtu | qpa::kDestQpn | qpa::kRqPsn;
+        if (rc) rtr |= qpa::kMaxDestRdAtomic | qpa::kMinRnrTimer;
         REQUIRE(modify(q, rtr, a).status == HCASIM_STATUS_OK);
-        a.qp_state = kQpsRts;
-        uint32_t rts = kQpAttrState | kQpAttrSqPsn;
-        if (rc) rts |= kQpAttrTimeout | kQpAttrRetryCnt | kQpAttrRnrRetry | kQpAttrMaxQpRdAtomic;
+        a.qp_state = qps::kRts;
+        uint32_t rts = qpa::kState | qpa::kSqPsn;
+        if (rc) rts |= qpa::kTimeout | qpa::kRetryCnt | qpa::kRnrRetry | qpa::kMaxQpRdAtomic;
         REQUIRE(modify(q, rts, a).status == HCASIM_STATUS_OK);
     }
     // Back to RESET (the device zeroes the doorbell record) and up again.
     void reconnect(QpH& q, uint32_t dest) {
         hcasim_qp_attr a{};
-        a.qp_state = kQpsReset;
-        REQUIRE(modify(q, kQpAttrState, a).status == HCASIM_STATUS_OK);
+        a.qp_state = qps::kReset;
+        REQUIRE(modify(q, qpa::kState, a).status == HCASIM_STATUS_OK);
         q.sq_pi = q.rq_pi = 0;
         connect(q, dest);
     }
@@ -554,7 +554,7 @@ struct World : Hca {
     QpH a, b, u, v;
     MrH buf;
 
-    explicit World(uint32_t type = kQptRC, QpOpts ao = {}) {
+    explicit World(uint32_t type = qpt::kRc, QpOpts ao = {}) {
         pdn = pd(0);
         aeq = eq(0);
         cq_a = cq(0, aeq.eqn);
@@ -563,8 +563,8 @@ struct World : Hca {
         cq_o = cq(0, aeq.eqn);
         a = qp(0, type, pdn, cq_a.cqn, cq_ar.cqn, aeq.eqn, 0, ao);
         b = qp(0, type, pdn, cq_b.cqn, cq_b.cqn, aeq.eqn);
-        u = qp(0, kQptRC, pdn, cq_o.cqn, cq_o.cqn, aeq.eqn);
-        v = qp(0, kQptRC, pdn, cq_o.cqn, cq_o.cqn, aeq.eqn);
+        u = qp(0, qpt::kRc, pdn, cq_o.cqn, cq_o.cqn, aeq.eqn);
+        v = qp(0, qpt::kRc, pdn, cq_o.cqn, cq_o.cqn, aeq.eqn);
         connect(a, b.qpn);
         connect(b, a.qpn);
         connect(u, v.qpn);
@@ -600,8 +600,8 @@ struct World : Hca {
         CHECK(buf.host[61000 + 255] == fill);
         CHECK(buf.host[61000 + 256] == 0);
         CHECK(buf.host[62000 + 511] == fill);
-        CHECK(state(u) == kQpsRts);
-        CHECK(state(v) == kQpsRts);
+        CHECK(state(u) == qps::kRts);
+        CHECK(state(v) == qps::kRts);
     }
 };
 
@@ -612,7 +612,7 @@ struct Other {
         : pdn(w.pd(1)),
           eq(w.eq(1)),
           cq(w.cq(1, eq.eqn)),
-          d(w.qp(1, kQptRC, pdn, cq.cqn, cq.cqn, eq.eqn)),
+          d(w.qp(1, qpt::kRc, pdn, cq.cqn, cq.cqn, eq.eqn)),
           m(w.mr(1, pdn, 8192)) {}
     uint32_t pdn;
     EqH eq;
@@ -629,35 +629,35 @@ struct BadWqe {
 };
 
 const BadWqe kBadWqes[] = {
-    {"unknown opcode", kQptRC, kLocQpOpErr,
+    {"unknown opcode", qpt::kRc, kLocQpOpErr,
      [](World& w) { return wqe(0x7f, 0xbad, {w.sge(0, 8)}, 0); }},
-    {"SEND_WITH_INV (not supported)", kQptRC, kLocQpOpErr,
+    {"SEND_WITH_INV (not supported)", qpt::kRc, kLocQpOpErr,
      [](World& w) { return wqe(9, 0xbad, {w.sge(0, 8)}, 0); }},
-    {"num_sge above the QP's max_send_sge", kQptRC, kLocQpOpErr,
+    {"num_sge above the QP's max_send_sge", qpt::kRc, kLocQpOpErr,
      [](World& w) { return wqe(kSend, 0xbad, {w.sge(0, 8), w.sge(8, 8), w.sge(16, 8)}, 0); }},
-    {"num_sge beyond the stride", kQptRC, kLocQpOpErr,
+    {"num_sge beyond the stride", qpt::kRc, kLocQpOpErr,
      [](World& w) {
          Wqe x = wqe(kSend, 0xbad, {w.sge(0, 8)}, 0);
          x.ctrl.num_sge = 255;
          return x;
      }},
-    {"inline length beyond the stride", kQptRC, kLocQpOpErr,
+    {"inline length beyond the stride", qpt::kRc, kLocQpOpErr,
      [](World&) {
          Wqe x = wqe(kSend, 0xbad, {}, HCASIM_WQE_INLINE);
          x.ctrl.inline_len = 4096;
          x.inline_data.assign(64, 0xee);
          return x;
      }},
-    {"inline length above max_inline_data", kQptRC, kLocQpOpErr,
+    {"inline length above max_inline_data", qpt::kRc, kLocQpOpErr,
      [](World&) {
          Wqe x = wqe(kSend, 0xbad, {}, HCASIM_WQE_INLINE);
          x.ctrl.inline_len = 100;
          x.inline_data.assign(100, 0xee);
          return x;
      }},
-    {"SGE lengths summing past 2^31", kQptRC, kLocLenErr,
+    {"SGE lengths summing past 2^31", qpt::kRc, kLocLenErr,
      [](World& w) { return wqe(kSend, 0xbad, {w.sge(0, 0x7fffffff), w.sge(0, 0x10)}, 0); }},
-    {"inline READ", kQptRC, kLocQpOpErr,
+    {"inline READ", qpt::kRc, kLocQpOpErr,
      [](World& w) {
          Wqe x = wqe(kRead, 0xbad, {}, HCASIM_WQE_INLINE);
          x.ctrl.inline_len = 16;
@@ -665,7 +665,7 @@ const BadWqe kBadWqes[] = {
          x.raddr = {w.buf.addr, w.buf.key, 0};
          return x;
      }},
-    {"inline atomic", kQptRC, kLocQpOpErr,
+    {"inline atomic", qpt::kRc, kLocQpOpErr,
      [](World& w) {
          Wqe x = wqe(kFetchAdd, 0xbad, {}, HCASIM_WQE_INLINE);
          x.ctrl.inline_len = 8;
@@ -673,34 +673,34 @@ const BadWqe kBadWqes[] = {
          x.raddr = {w.buf.addr, w.buf.key, 0};
          return x;
      }},
-    {"atomic with a 4-byte SGE", kQptRC, kLocLenErr,
+    {"atomic with a 4-byte SGE", qpt::kRc, kLocLenErr,
      [](World& w) {
          Wqe x = wqe(kFetchAdd, 0xbad, {w.sge(0, 4)}, 0);
          x.raddr = {w.buf.addr + 64, w.buf.key, 0};
          return x;
      }},
-    {"READ on a UC QP", kQptUC, kLocQpOpErr,
+    {"READ on a UC QP", qpt::kUc, kLocQpOpErr,
      [](World& w) {
          Wqe x = wqe(kRead, 0xbad, {w.sge(0, 8)}, 0);
          x.raddr = {w.buf.addr + 64, w.buf.key, 0};
          return x;
      }},
-    {"RDMA WRITE on a UD QP", kQptUD, kLocQpOpErr,
+    {"RDMA WRITE on a UD QP", qpt::kUd, kLocQpOpErr,
      [](World& w) {
          Wqe x = wqe(kWrite, 0xbad, {w.sge(0, 8)}, 0);
          x.ud = w.av_to(w.b);
          return x;
      }},
-    {"UD with an all-zero address vector", kQptUD, kLocQpOpErr,
+    {"UD with an all-zero address vector", qpt::kUd, kLocQpOpErr,
      [](World& w) { return wqe(kSend, 0xbad, {w.sge(0, 8)}, 0); }},
-    {"UD address vector with a source GID index outside the table", kQptUD, kLocQpOpErr,
+    {"UD address vector with a source GID index outside the table", qpt::kUd, kLocQpOpErr,
      [](World& w) {
          Wqe x = wqe(kSend, 0xbad, {w.sge(0, 8)}, 0);
          x.ud = w.av_to(w.b);
          x.ud.sgid_index = 7;
          return x;
      }},
-    {"UD message longer than the MTU", kQptUD, kLocLenErr,
+    {"UD message longer than the MTU", qpt::kUd, kLocLenErr,
      [](World& w) {
          Wqe x = wqe(kSend, 0xbad, {w.sge(0, 2048)}, 0);
          x.ud = w.av_to(w.b);
@@ -714,7 +714,7 @@ TEST_CASE("malformed send WQE in the SQ ring: mlx5's error CQE, QP in ERR, rest 
     for (const BadWqe& bad : kBadWqes) {
         CAPTURE(bad.what);
         World w(bad.type);
-        const bool ud = bad.type == kQptUD;
+        const bool ud = bad.type == qpt::kUd;
         // A good WQE first, then the bad one (unsignaled: errors always
         // complete), then a good one that must be flushed.
         std::memset(w.buf.host, 0x33, 256);
@@ -737,12 +737,12 @@ TEST_CASE("malformed send WQE in the SQ ring: mlx5's error CQE, QP in ERR, rest 
         CHECK(ca[1].is_recv == 0);
         CHECK(ca[2].wr_id == 0xaf7e);
         CHECK(ca[2].status == kFlushErr);
-        CHECK(w.state(w.a) == kQpsErr);
+        CHECK(w.state(w.a) == qps::kErr);
         // The peer saw the good message only, and stays up.
         auto cb = w.cqes(w.cq_b);
         CHECK(cb.size() == (ud ? 1u : 0u));
         if (ud) CHECK(cb[0].status == kSuccess);
-        CHECK(w.state(w.b) == kQpsRts);
+        CHECK(w.state(w.b) == qps::kRts);
         if (!ud) CHECK(w.buf.host[4096 + 127] == 0x33);
         // A fault of the WQE itself raises no async event.
         CHECK(w.events(w.aeq).empty());
@@ -779,8 +779,8 @@ TEST_CASE("a WQE whose lkey faults completes once, with IBV_WC_LOC_PROT_ERR; the
         CHECK(ca[1].status == kLocProtErr);
         CHECK(ca[2].wr_id == 0x3);
         CHECK(ca[2].status == kFlushErr);
-        CHECK(w.state(w.a) == kQpsErr);
-        CHECK(w.state(w.b) == kQpsRts);
+        CHECK(w.state(w.a) == qps::kErr);
+        CHECK(w.state(w.b) == qps::kRts);
         w.healthy();
     }
 }
@@ -799,7 +799,7 @@ TEST_CASE("SQ doorbell beyond the ring: QP to ERR with IBV_EVENT_QP_FATAL, nothi
         w.a.sq_pi = pi;
         w.ring_sq(w.a);
         w.run();
-        CHECK(w.state(w.a) == kQpsErr);
+        CHECK(w.state(w.a) == qps::kErr);
         CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvQpFatal, w.a.qpn)});
         for (int k = 0; k < 3; ++k) {  // more kicks flush nothing either
             w.kick(0);
@@ -830,8 +830,8 @@ TEST_CASE("RQ doorbell beyond the ring: the receiver goes to ERR (QP_FATAL), the
     REQUIRE_MESSAGE(ca.size() == 2, statuses(ca));
     CHECK(ca[0].status == kRemOpErr);
     CHECK(ca[1].status == kFlushErr);
-    CHECK(w.state(w.b) == kQpsErr);
-    CHECK(w.state(w.a) == kQpsErr);
+    CHECK(w.state(w.b) == qps::kErr);
+    CHECK(w.state(w.a) == qps::kErr);
     CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvQpFatal, w.b.qpn)});
     for (int k = 0; k < 3; ++k) {
         w.kick(0);
@@ -845,9 +845,9 @@ TEST_CASE("SRQ doorbell beyond the ring: IBV_EVENT_SRQ_ERR, its QPs go to ERR, o
     World w;
     SrqH s = w.srq(0, w.pdn, w.aeq.eqn);
     CqH cq_r = w.cq(0, w.aeq.eqn);
-    QpH r1 = w.qp(0, kQptRC, w.pdn, cq_r.cqn, cq_r.cqn, w.aeq.eqn, s.srqn);
-    QpH r2 = w.qp(0, kQptRC, w.pdn, cq_r.cqn, cq_r.cqn, w.aeq.eqn, s.srqn);
-    QpH s2 = w.qp(0, kQptRC, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn);
+    QpH r1 = w.qp(0, qpt::kRc, w.pdn, cq_r.cqn, cq_r.cqn, w.aeq.eqn, s.srqn);
+    QpH r2 = w.qp(0, qpt::kRc, w.pdn, cq_r.cqn, cq_r.cqn, w.aeq.eqn, s.srqn);
+    QpH s2 = w.qp(0, qpt::kRc, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn);
     w.reconnect(w.a, r1.qpn);
     w.connect(r1, w.a.qpn);
     w.connect(s2, r2.qpn);
@@ -870,7 +870,7 @@ TEST_CASE("SRQ doorbell beyond the ring: IBV_EVENT_SRQ_ERR, its QPs go to ERR, o
     auto ca = w.cqes(w.cq_a);
     REQUIRE_MESSAGE(ca.size() == 1, statuses(ca));
     CHECK(ca[0].status == kRemOpErr);
-    CHECK(w.state(r1) == kQpsErr);
+    CHECK(w.state(r1) == qps::kErr);
     CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvSrqErr, s.srqn), async(kEvQpFatal, r1.qpn),
                                                 async(kEvLastWqe, r1.qpn)});
     // Another QP on the SRQ in error fails the same way (no second SRQ_ERR).
@@ -879,7 +879,7 @@ TEST_CASE("SRQ doorbell beyond the ring: IBV_EVENT_SRQ_ERR, its QPs go to ERR, o
     auto cb = w.cqes(w.cq_b);
     REQUIRE_MESSAGE(cb.size() == 1, statuses(cb));
     CHECK(cb[0].status == kRemOpErr);
-    CHECK(w.state(r2) == kQpsErr);
+    CHECK(w.state(r2) == qps::kErr);
     CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvQpFatal, r2.qpn), async(kEvLastWqe, r2.qpn)});
     CHECK(w.cqes(cq_r).empty());
     w.healthy();
@@ -895,7 +895,7 @@ TEST_CASE("CQ doorbell nonsense: a consumer index ahead of the CQEs is a CQ erro
         w.run();
         CHECK(w.cq_in_error(w.cq_a));
         CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvCqErr, w.cq_a.cqn), async(kEvQpFatal, w.a.qpn)});
-        CHECK(w.state(w.a) == kQpsErr);
+        CHECK(w.state(w.a) == qps::kErr);
         CHECK(w.cqes(w.cq_a).empty());
         w.healthy();
     }
@@ -903,8 +903,8 @@ TEST_CASE("CQ doorbell nonsense: a consumer index ahead of the CQEs is a CQ erro
         World w;
         EqH ceq = w.eq(0);
         CqH c = w.cq(0, w.aeq.eqn, 6, ceq.eqn);
-        QpH s = w.qp(0, kQptRC, w.pdn, c.cqn, c.cqn, w.aeq.eqn);
-        QpH t = w.qp(0, kQptRC, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn);
+        QpH s = w.qp(0, qpt::kRc, w.pdn, c.cqn, c.cqn, w.aeq.eqn);
+        QpH t = w.qp(0, qpt::kRc, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn);
         w.connect(s, t.qpn);
         w.connect(t, s.qpn);
         Wqe x = wqe(kWrite, 0x1, {w.sge(0, 8)});
@@ -929,7 +929,7 @@ TEST_CASE("CQ doorbell nonsense: a consumer index ahead of the CQEs is a CQ erro
         w.a.sq_pi = 100;  // QP_FATAL for a: the EQ looks full, the event is lost
         w.ring_sq(w.a);
         w.run();
-        CHECK(w.state(w.a) == kQpsErr);
+        CHECK(w.state(w.a) == qps::kErr);
         w.post(w.u, {wqe(0x7f, 0x1, {})});
         w.run();
         CHECK(w.cqes(w.cq_o).size() == 1);
@@ -949,8 +949,8 @@ TEST_CASE("CQ doorbell nonsense: a consumer index ahead of the CQEs is a CQ erro
 TEST_CASE("CQ overrun: IBV_EVENT_CQ_ERR, every QP on the CQ goes to ERR (QP_FATAL), other CQs keep working") {
     World w;
     CqH small = w.cq(0, w.aeq.eqn, 2);  // 4 CQEs
-    QpH s = w.qp(0, kQptRC, w.pdn, small.cqn, w.cq_ar.cqn, w.aeq.eqn);
-    QpH idle = w.qp(0, kQptRC, w.pdn, small.cqn, small.cqn, w.aeq.eqn);
+    QpH s = w.qp(0, qpt::kRc, w.pdn, small.cqn, w.cq_ar.cqn, w.aeq.eqn);
+    QpH idle = w.qp(0, qpt::kRc, w.pdn, small.cqn, small.cqn, w.aeq.eqn);
     w.connect(s, w.b.qpn);
     w.reconnect(w.b, s.qpn);
     w.connect(idle, w.v.qpn);
@@ -978,8 +978,8 @@ TEST_CASE("CQ overrun: IBV_EVENT_CQ_ERR, every QP on the CQ goes to ERR (QP_FATA
     CHECK(std::count(evs.begin(), evs.end(), async(kEvQpFatal, s.qpn)) == 1);
     CHECK(std::count(evs.begin(), evs.end(), async(kEvQpFatal, idle.qpn)) == 1);
     CHECK(evs.size() == 3);
-    CHECK(w.state(s) == kQpsErr);
-    CHECK(w.state(idle) == kQpsErr);
+    CHECK(w.state(s) == qps::kErr);
+    CHECK(w.state(idle) == qps::kErr);
     // s's receive CQ is fine: its receives are flushed there.
     auto rcv = w.cqes(w.cq_ar);
     REQUIRE(rcv.size() == 2);
@@ -990,7 +990,7 @@ TEST_CASE("CQ overrun: IBV_EVENT_CQ_ERR, every QP on the CQ goes to ERR (QP_FATA
     w.post(idle, {writes[0]});
     w.run();
     CHECK(w.cqes(small).empty());
-    CHECK(w.state(w.b) == kQpsRts);
+    CHECK(w.state(w.b) == qps::kRts);
     w.healthy();
 }
 
@@ -1008,7 +1008,7 @@ TEST_CASE("SGEs and queue pages outside guest RAM: error CQEs or a create error,
         auto ca = w.cqes(w.cq_a);
         REQUIRE(ca.size() == 1);
         CHECK(ca[0].status == kRemOpErr);
-        CHECK(w.state(w.b) == kQpsErr);
+        CHECK(w.state(w.b) == qps::kErr);
         w.healthy();
     }
     SUBCASE("READ landing outside: LOC_PROT_ERR") {
@@ -1021,7 +1021,7 @@ TEST_CASE("SGEs and queue pages outside guest RAM: error CQEs or a create error,
         auto ca = w.cqes(w.cq_a);
         REQUIRE_MESSAGE(ca.size() == 1, statuses(ca));
         CHECK(ca[0].status == kLocProtErr);
-        CHECK(w.state(w.a) == kQpsErr);
+        CHECK(w.state(w.a) == qps::kErr);
         w.healthy();
     }
     SUBCASE("WRITE, READ, atomic at an rkey outside: REM_ACCESS_ERR, responder ACCESS_ERR") {
@@ -1036,7 +1036,7 @@ TEST_CASE("SGEs and queue pages outside guest RAM: error CQEs or a create error,
             auto ca = w.cqes(w.cq_a);
             REQUIRE_MESSAGE(ca.size() == 1, statuses(ca));
             CHECK(ca[0].status == kRemAccessErr);
-            CHECK(w.state(w.b) == kQpsErr);
+            CHECK(w.state(w.b) == qps::kErr);
             CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvQpAccessErr, w.b.qpn)});
             w.healthy();
         }
@@ -1080,7 +1080,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
         if (st.status != HCASIM_STATUS_OK) {
             CHECK(st.syndrome == HCASIM_SYND_QUEUE_BAD_BUF);
         } else {
-            QpH s = w.qp(0, kQptRC, w.pdn, c.cqn, c.cqn, w.aeq.eqn);
+            QpH s = w.qp(0, qpt::kRc, w.pdn, c.cqn, c.cqn, w.aeq.eqn);
             w.connect(s, w.b.qpn);
             w.reconnect(w.b, s.qpn);
             Wqe x = wqe(kWrite, 0x1, {w.sge(0, 8)});
@@ -1089,14 +1089,14 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
             w.run();
             CHECK(w.cq_in_error(c));
             CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvCqErr, c.cqn), async(kEvQpFatal, s.qpn)});
-            CHECK(w.state(s) == kQpsErr);
+            CHECK(w.state(s) == qps::kErr);
         }
         w.healthy();
     }
     SUBCASE("SQ ring: IBV_WC_LOC_QP_OP_ERR") {
         World w;
         QpH q;
-        const CmdStatus st = w.try_qp(0, q, kQptRC, w.pdn, w.cq_a.cqn, w.cq_a.cqn, 0, w.aeq.eqn, {},
+        const CmdStatus st = w.try_qp(0, q, qpt::kRc, w.pdn, w.cq_a.cqn, w.cq_a.cqn, 0, w.aeq.eqn, {},
                                       {kOutside, kOutside + kPage});
         if (st.status != HCASIM_STATUS_OK) {
             CHECK(st.syndrome == HCASIM_SYND_QUEUE_BAD_BUF);
@@ -1109,7 +1109,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
             REQUIRE_MESSAGE(ca.size() == 1, statuses(ca));
             CHECK(ca[0].status == kLocQpOpErr);
             CHECK(ca[0].qpn == q.qpn);
-            CHECK(w.state(q) == kQpsErr);
+            CHECK(w.state(q) == qps::kErr);
             CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvQpFatal, q.qpn)});
         }
         w.healthy();
@@ -1121,7 +1121,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
         if (st.status != HCASIM_STATUS_OK) {
             CHECK(st.syndrome == HCASIM_SYND_QUEUE_BAD_BUF);
         } else {
-            QpH r = w.qp(0, kQptRC, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn, s.srqn);
+            QpH r = w.qp(0, qpt::kRc, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn, s.srqn);
             w.connect(r, w.a.qpn);
             w.reconnect(w.a, r.qpn);
             __atomic_store_n(&s.ring.db[0], 1u, __ATOMIC_RELEASE);
@@ -1130,7 +1130,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
             auto ca = w.cqes(w.cq_a);
             REQUIRE_MESSAGE(ca.size() == 1, statuses(ca));
             CHECK(ca[0].status == kRemOpErr);
-            CHECK(w.state(r) == kQpsErr);
+            CHECK(w.state(r) == qps::kErr);
             CHECK(w.events(w.aeq) == std::vector<Event>{async(kEvSrqErr, s.srqn), async(kEvQpFatal, r.qpn),
                                                         async(kEvLastWqe, r.qpn)});
         }
@@ -1145,7 +1145,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
         } else {
             CqH c = w.cq(0, e.eqn, 6, e.eqn);
             __atomic_store_n(&c.ring.db[1], (1u << 2) | HCASIM_CQ_ARM_NEXT, __ATOMIC_RELEASE);
-            QpH s = w.qp(0, kQptRC, w.pdn, c.cqn, c.cqn, e.eqn);
+            QpH s = w.qp(0, qpt::kRc, w.pdn, c.cqn, c.cqn, e.eqn);
             w.connect(s, w.b.qpn);
             w.post(s, {wqe(0x7f, 0x1, {})});  // a CQE (and its completion event)
             w.run();
@@ -1153,7 +1153,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
             s.sq_pi = 100;  // and an async event
             w.ring_sq(s);
             w.run();
-            CHECK(w.state(s) == kQpsErr);
+            CHECK(w.state(s) == qps::kErr);
         }
         w.healthy();
     }
@@ -1185,7 +1185,7 @@ TEST_CASE("the QP of a dead owner: the live peer gets RETRY_EXC_ERR, the dead QP
     ConnOpts quick;
     quick.timeout = 10;
     quick.retry_cnt = 2;
-    QpH l = w.qp(0, kQptRC, w.pdn, w.cq_a.cqn, w.cq_ar.cqn, w.aeq.eqn);
+    QpH l = w.qp(0, qpt::kRc, w.pdn, w.cq_a.cqn, w.cq_ar.cqn, w.aeq.eqn);
     w.connect(d, l.qpn, quick);
     w.connect(l, d.qpn, quick);
     // They talk once.
@@ -1223,13 +1223,13 @@ TEST_CASE("the QP of a dead owner: the live peer gets RETRY_EXC_ERR, the dead QP
     CHECK(ca[0].status == kRetryExcErr);
     CHECK(ca[1].status == kFlushErr);
     CHECK(ca[2].status == kFlushErr);
-    CHECK(w.state(l) == kQpsErr);
+    CHECK(w.state(l) == qps::kErr);
     CHECK(w.eng().next_deadline() == 0);  // no timer left: nothing waits forever
     CHECK(w.buf.host[20000] != 0xdd);     // the dead QP's WRITE never ran
     const std::vector<uint8_t> after(w.host(kRamBase + kArena), w.host(kRamBase + kArena) + kArena);
     CHECK_MESSAGE(before == after, "the dead owner's memory was touched after reclaim");
     // A UD QP sending to the dead QPN completes (unreliable) and reaches no one.
-    QpH ud = w.qp(0, kQptUD, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn);
+    QpH ud = w.qp(0, qpt::kUd, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn);
     w.connect(ud, 0);
     Wqe us = wqe(kSend, 0x4, {w.sge(0, 64)});
     us.ud = w.av_to(d);
@@ -1250,8 +1250,8 @@ TEST_CASE("UD: many inline SENDs in one doorbell each arrive with their own byte
     QpOpts big;
     big.log_sq = 6;
     big.log_rq = 6;
-    QpH s = w.qp(0, kQptUD, w.pdn, w.cq_a.cqn, w.cq_a.cqn, w.aeq.eqn, 0, big);
-    QpH r = w.qp(0, kQptUD, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn, 0, big);
+    QpH s = w.qp(0, qpt::kUd, w.pdn, w.cq_a.cqn, w.cq_a.cqn, w.aeq.eqn, 0, big);
+    QpH r = w.qp(0, qpt::kUd, w.pdn, w.cq_b.cqn, w.cq_b.cqn, w.aeq.eqn, 0, big);
     w.connect(s, 0);
     w.connect(r, 0);
     constexpr uint32_t kN = 40;

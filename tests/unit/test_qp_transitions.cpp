@@ -16,7 +16,7 @@ namespace {
 constexpr uint32_t kMaxBit = 31;
 
 const char* type_name(uint32_t t) {
-    return t == kQptRC ? "RC" : t == kQptUC ? "UC" : t == kQptUD ? "UD" : "?";
+    return t == qpt::kRc ? "RC" : t == qpt::kUc ? "UC" : t == qpt::kUd ? "UD" : "?";
 }
 
 struct MaskCase {
@@ -31,62 +31,62 @@ struct MaskCase {
 // differs from the source (otherwise next would silently become cur).
 const MaskCase kMaskCases[] = {
     // RESET -> INIT
-    {kQptRC, kQpsReset, kQpsInit, kQpAttrPkeyIndex | kQpAttrPort | kQpAttrAccessFlags, 0},
-    {kQptUC, kQpsReset, kQpsInit, kQpAttrPkeyIndex | kQpAttrPort | kQpAttrAccessFlags, 0},
-    {kQptUD, kQpsReset, kQpsInit, kQpAttrPkeyIndex | kQpAttrPort | kQpAttrQkey, 0},
+    {qpt::kRc, qps::kReset, qps::kInit, qpa::kPkeyIndex | qpa::kPort | qpa::kAccessFlags, 0},
+    {qpt::kUc, qps::kReset, qps::kInit, qpa::kPkeyIndex | qpa::kPort | qpa::kAccessFlags, 0},
+    {qpt::kUd, qps::kReset, qps::kInit, qpa::kPkeyIndex | qpa::kPort | qpa::kQkey, 0},
     // INIT -> INIT
-    {kQptRC, kQpsInit, kQpsInit, 0, kQpAttrPkeyIndex | kQpAttrPort | kQpAttrAccessFlags},
-    {kQptUD, kQpsInit, kQpsInit, 0, kQpAttrPkeyIndex | kQpAttrPort | kQpAttrQkey},
+    {qpt::kRc, qps::kInit, qps::kInit, 0, qpa::kPkeyIndex | qpa::kPort | qpa::kAccessFlags},
+    {qpt::kUd, qps::kInit, qps::kInit, 0, qpa::kPkeyIndex | qpa::kPort | qpa::kQkey},
     // INIT -> RTR
-    {kQptRC, kQpsInit, kQpsRtr,
-     kQpAttrAv | kQpAttrPathMtu | kQpAttrDestQpn | kQpAttrRqPsn | kQpAttrMaxDestRdAtomic |
-         kQpAttrMinRnrTimer,
-     kQpAttrAltPath | kQpAttrAccessFlags | kQpAttrPkeyIndex},
-    {kQptUC, kQpsInit, kQpsRtr, kQpAttrAv | kQpAttrPathMtu | kQpAttrDestQpn | kQpAttrRqPsn,
-     kQpAttrAltPath | kQpAttrAccessFlags | kQpAttrPkeyIndex},
-    {kQptUD, kQpsInit, kQpsRtr, 0, kQpAttrPkeyIndex | kQpAttrQkey},
+    {qpt::kRc, qps::kInit, qps::kRtr,
+     qpa::kAv | qpa::kPathMtu | qpa::kDestQpn | qpa::kRqPsn | qpa::kMaxDestRdAtomic |
+         qpa::kMinRnrTimer,
+     qpa::kAltPath | qpa::kAccessFlags | qpa::kPkeyIndex},
+    {qpt::kUc, qps::kInit, qps::kRtr, qpa::kAv | qpa::kPathMtu | qpa::kDestQpn | qpa::kRqPsn,
+     qpa::kAltPath | qpa::kAccessFlags | qpa::kPkeyIndex},
+    {qpt::kUd, qps::kInit, qps::kRtr, 0, qpa::kPkeyIndex | qpa::kQkey},
     // RTR -> RTS
-    {kQptRC, kQpsRtr, kQpsRts,
-     kQpAttrTimeout | kQpAttrRetryCnt | kQpAttrRnrRetry | kQpAttrSqPsn | kQpAttrMaxQpRdAtomic,
-     kQpAttrCurState | kQpAttrAltPath | kQpAttrAccessFlags | kQpAttrMinRnrTimer |
-         kQpAttrPathMigState},
-    {kQptUC, kQpsRtr, kQpsRts, kQpAttrSqPsn,
-     kQpAttrCurState | kQpAttrAltPath | kQpAttrAccessFlags | kQpAttrPathMigState},
-    {kQptUD, kQpsRtr, kQpsRts, kQpAttrSqPsn, kQpAttrCurState | kQpAttrQkey},
+    {qpt::kRc, qps::kRtr, qps::kRts,
+     qpa::kTimeout | qpa::kRetryCnt | qpa::kRnrRetry | qpa::kSqPsn | qpa::kMaxQpRdAtomic,
+     qpa::kCurState | qpa::kAltPath | qpa::kAccessFlags | qpa::kMinRnrTimer |
+         qpa::kPathMigState},
+    {qpt::kUc, qps::kRtr, qps::kRts, qpa::kSqPsn,
+     qpa::kCurState | qpa::kAltPath | qpa::kAccessFlags | qpa::kPathMigState},
+    {qpt::kUd, qps::kRtr, qps::kRts, qpa::kSqPsn, qpa::kCurState | qpa::kQkey},
     // RTS -> RTS
-    {kQptRC, kQpsRts, kQpsRts, 0,
-     kQpAttrCurState | kQpAttrAccessFlags | kQpAttrAltPath | kQpAttrPathMigState |
-         kQpAttrMinRnrTimer},
-    {kQptUC, kQpsRts, kQpsRts, 0,
-     kQpAttrCurState | kQpAttrAccessFlags | kQpAttrAltPath | kQpAttrPathMigState},
-    {kQptUD, kQpsRts, kQpsRts, 0, kQpAttrCurState | kQpAttrQkey},
+    {qpt::kRc, qps::kRts, qps::kRts, 0,
+     qpa::kCurState | qpa::kAccessFlags | qpa::kAltPath | qpa::kPathMigState |
+         qpa::kMinRnrTimer},
+    {qpt::kUc, qps::kRts, qps::kRts, 0,
+     qpa::kCurState | qpa::kAccessFlags | qpa::kAltPath | qpa::kPathMigState},
+    {qpt::kUd, qps::kRts, qps::kRts, 0, qpa::kCurState | qpa::kQkey},
     // RTS -> SQD, SQD -> RTS, SQD -> SQD
-    {kQptRC, kQpsRts, kQpsSqd, 0, kQpAttrEnSqdAsyncNotify},
-    {kQptUD, kQpsRts, kQpsSqd, 0, kQpAttrEnSqdAsyncNotify},
-    {kQptRC, kQpsSqd, kQpsRts, 0,
-     kQpAttrCurState | kQpAttrAltPath | kQpAttrAccessFlags | kQpAttrMinRnrTimer |
-         kQpAttrPathMigState},
-    {kQptUD, kQpsSqd, kQpsRts, 0, kQpAttrCurState | kQpAttrQkey},
-    {kQptRC, kQpsSqd, kQpsSqd, 0,
-     kQpAttrPort | kQpAttrAv | kQpAttrTimeout | kQpAttrRetryCnt | kQpAttrRnrRetry |
-         kQpAttrMaxQpRdAtomic | kQpAttrMaxDestRdAtomic | kQpAttrAltPath | kQpAttrAccessFlags |
-         kQpAttrPkeyIndex | kQpAttrMinRnrTimer | kQpAttrPathMigState},
-    {kQptUC, kQpsSqd, kQpsSqd, 0,
-     kQpAttrAv | kQpAttrAltPath | kQpAttrAccessFlags | kQpAttrPkeyIndex | kQpAttrPathMigState},
-    {kQptUD, kQpsSqd, kQpsSqd, 0, kQpAttrPkeyIndex | kQpAttrQkey},
+    {qpt::kRc, qps::kRts, qps::kSqd, 0, qpa::kEnSqdAsyncNotify},
+    {qpt::kUd, qps::kRts, qps::kSqd, 0, qpa::kEnSqdAsyncNotify},
+    {qpt::kRc, qps::kSqd, qps::kRts, 0,
+     qpa::kCurState | qpa::kAltPath | qpa::kAccessFlags | qpa::kMinRnrTimer |
+         qpa::kPathMigState},
+    {qpt::kUd, qps::kSqd, qps::kRts, 0, qpa::kCurState | qpa::kQkey},
+    {qpt::kRc, qps::kSqd, qps::kSqd, 0,
+     qpa::kPort | qpa::kAv | qpa::kTimeout | qpa::kRetryCnt | qpa::kRnrRetry |
+         qpa::kMaxQpRdAtomic | qpa::kMaxDestRdAtomic | qpa::kAltPath | qpa::kAccessFlags |
+         qpa::kPkeyIndex | qpa::kMinRnrTimer | qpa::kPathMigState},
+    {qpt::kUc, qps::kSqd, qps::kSqd, 0,
+     qpa::kAv | qpa::kAltPath | qpa::kAccessFlags | qpa::kPkeyIndex | qpa::kPathMigState},
+    {qpt::kUd, qps::kSqd, qps::kSqd, 0, qpa::kPkeyIndex | qpa::kQkey},
     // SQE -> RTS (RC has the row but no optional bits)
-    {kQptRC, kQpsSqe, kQpsRts, 0, 0},
-    {kQptUC, kQpsSqe, kQpsRts, 0, kQpAttrCurState | kQpAttrAccessFlags},
-    {kQptUD, kQpsSqe, kQpsRts, 0, kQpAttrCurState | kQpAttrQkey},
+    {qpt::kRc, qps::kSqe, qps::kRts, 0, 0},
+    {qpt::kUc, qps::kSqe, qps::kRts, 0, qpa::kCurState | qpa::kAccessFlags},
+    {qpt::kUd, qps::kSqe, qps::kRts, 0, qpa::kCurState | qpa::kQkey},
     // -> ERR and -> RESET: STATE only
-    {kQptRC, kQpsRts, kQpsErr, 0, 0},
-    {kQptUD, kQpsRtr, kQpsErr, 0, 0},
-    {kQptUC, kQpsSqd, kQpsErr, 0, 0},
-    {kQptRC, kQpsErr, kQpsErr, 0, 0},
-    {kQptRC, kQpsRts, kQpsReset, 0, 0},
-    {kQptUD, kQpsErr, kQpsReset, 0, 0},
-    {kQptUC, kQpsInit, kQpsReset, 0, 0},
-    {kQptRC, kQpsReset, kQpsReset, 0, 0},
+    {qpt::kRc, qps::kRts, qps::kErr, 0, 0},
+    {qpt::kUd, qps::kRtr, qps::kErr, 0, 0},
+    {qpt::kUc, qps::kSqd, qps::kErr, 0, 0},
+    {qpt::kRc, qps::kErr, qps::kErr, 0, 0},
+    {qpt::kRc, qps::kRts, qps::kReset, 0, 0},
+    {qpt::kUd, qps::kErr, qps::kReset, 0, 0},
+    {qpt::kUc, qps::kInit, qps::kReset, 0, 0},
+    {qpt::kRc, qps::kReset, qps::kReset, 0, 0},
 };
 
 std::string label(const MaskCase& c) {
@@ -106,19 +106,19 @@ constexpr bool kLegal[kQpsCount][kQpsCount] = {
     /* ERR   */ {true, false, false, false, false, false, true},
 };
 
-constexpr uint32_t kTypes[] = {kQptRC, kQptUC, kQptUD};
+constexpr uint32_t kTypes[] = {qpt::kRc, qpt::kUc, qpt::kUd};
 
 }  // namespace
 
 TEST_CASE("required bits pass, each missing one fails, only listed bits are allowed") {
     for (const MaskCase& c : kMaskCases) {
         INFO(label(c));
-        const uint32_t state = c.from == c.to ? 0 : kQpAttrState;
+        const uint32_t state = c.from == c.to ? 0 : qpa::kState;
         const uint32_t base = c.required | state;
         CHECK(check_qp_transition(c.type, c.from, c.to, base) == E::None);
         CHECK(check_qp_transition(c.type, c.from, c.to, base | c.optional) == E::None);
         // STATE is always allowed, also for a same-state modify.
-        CHECK(check_qp_transition(c.type, c.from, c.to, base | c.optional | kQpAttrState) ==
+        CHECK(check_qp_transition(c.type, c.from, c.to, base | c.optional | qpa::kState) ==
               E::None);
         for (uint32_t bit = 0; bit <= kMaxBit; ++bit) {
             const uint32_t m = 1u << bit;
@@ -127,7 +127,7 @@ TEST_CASE("required bits pass, each missing one fails, only listed bits are allo
                 CHECK(check_qp_transition(c.type, c.from, c.to, base & ~m) == E::BadAttrMask);
                 CHECK(check_qp_transition(c.type, c.from, c.to, (base | c.optional) & ~m) ==
                       E::BadAttrMask);
-            } else if (!((c.optional | kQpAttrState) & m)) {
+            } else if (!((c.optional | qpa::kState) & m)) {
                 CHECK(check_qp_transition(c.type, c.from, c.to, base | m) == E::BadAttrMask);
             } else {
                 CHECK(check_qp_transition(c.type, c.from, c.to, base | m) == E::None);
@@ -157,82 +157,82 @@ TEST_CASE("disallowed pairs fail with BadTransition even with a plausible mask")
     struct Bad {
         uint32_t type, from, to, mask;
     };
-    const uint32_t rc_rts = kQpAttrTimeout | kQpAttrRetryCnt | kQpAttrRnrRetry | kQpAttrSqPsn |
-                            kQpAttrMaxQpRdAtomic;
+    const uint32_t rc_rts = qpa::kTimeout | qpa::kRetryCnt | qpa::kRnrRetry | qpa::kSqPsn |
+                            qpa::kMaxQpRdAtomic;
     const Bad bad[] = {
-        {kQptRC, kQpsReset, kQpsRts, rc_rts},
-        {kQptUD, kQpsReset, kQpsRts, kQpAttrSqPsn},
-        {kQptRC, kQpsReset, kQpsRtr, kQpAttrAv | kQpAttrPathMtu},
-        {kQptRC, kQpsInit, kQpsRts, rc_rts},
-        {kQptUC, kQpsInit, kQpsRts, kQpAttrSqPsn},
-        {kQptUD, kQpsInit, kQpsRts, kQpAttrSqPsn},
-        {kQptRC, kQpsReset, kQpsErr, 0},  // kernel: RESET only goes to RESET or INIT
-        {kQptUD, kQpsReset, kQpsErr, 0},
-        {kQptRC, kQpsRtr, kQpsInit, 0},
-        {kQptRC, kQpsRts, kQpsRtr, 0},
-        {kQptUD, kQpsRts, kQpsSqe, 0},  // SQE is entered by the device, not by modify
-        {kQptUD, kQpsSqe, kQpsSqd, 0},
-        {kQptRC, kQpsErr, kQpsInit, kQpAttrPkeyIndex | kQpAttrPort | kQpAttrAccessFlags},
-        {kQptRC, kQpsErr, kQpsRts, 0},
+        {qpt::kRc, qps::kReset, qps::kRts, rc_rts},
+        {qpt::kUd, qps::kReset, qps::kRts, qpa::kSqPsn},
+        {qpt::kRc, qps::kReset, qps::kRtr, qpa::kAv | qpa::kPathMtu},
+        {qpt::kRc, qps::kInit, qps::kRts, rc_rts},
+        {qpt::kUc, qps::kInit, qps::kRts, qpa::kSqPsn},
+        {qpt::kUd, qps::kInit, qps::kRts, qpa::kSqPsn},
+        {qpt::kRc, qps::kReset, qps::kErr, 0},  // kernel: RESET only goes to RESET or INIT
+        {qpt::kUd, qps::kReset, qps::kErr, 0},
+        {qpt::kRc, qps::kRtr, qps::kInit, 0},
+        {qpt::kRc, qps::kRts, qps::kRtr, 0},
+        {qpt::kUd, qps::kRts, qps::kSqe, 0},  // SQE is entered by the device, not by modify
+        {qpt::kUd, qps::kSqe, qps::kSqd, 0},
+        {qpt::kRc, qps::kErr, qps::kInit, qpa::kPkeyIndex | qpa::kPort | qpa::kAccessFlags},
+        {qpt::kRc, qps::kErr, qps::kRts, 0},
     };
     for (const Bad& b : bad) {
         INFO(type_name(b.type) << " " << qp_state_name(b.from) << "->" << qp_state_name(b.to));
-        CHECK(check_qp_transition(b.type, b.from, b.to, b.mask | kQpAttrState) ==
+        CHECK(check_qp_transition(b.type, b.from, b.to, b.mask | qpa::kState) ==
               E::BadTransition);
     }
 }
 
 TEST_CASE("without IBV_QP_STATE the target is the current state") {
     // RTR -> RTR does not exist, whatever `next` says.
-    CHECK(check_qp_transition(kQptUD, kQpsRtr, kQpsRts, kQpAttrSqPsn) == E::BadTransition);
-    CHECK(check_qp_transition(kQptUD, kQpsRtr, kQpsRts, kQpAttrSqPsn | kQpAttrState) == E::None);
+    CHECK(check_qp_transition(qpt::kUd, qps::kRtr, qps::kRts, qpa::kSqPsn) == E::BadTransition);
+    CHECK(check_qp_transition(qpt::kUd, qps::kRtr, qps::kRts, qpa::kSqPsn | qpa::kState) == E::None);
     // RTS with no STATE is RTS -> RTS, not RTS -> RESET.
-    CHECK(check_qp_transition(kQptRC, kQpsRts, kQpsReset, kQpAttrMinRnrTimer) == E::None);
-    CHECK(check_qp_transition(kQptRC, kQpsRts, kQpsReset, kQpAttrMinRnrTimer | kQpAttrState) ==
+    CHECK(check_qp_transition(qpt::kRc, qps::kRts, qps::kReset, qpa::kMinRnrTimer) == E::None);
+    CHECK(check_qp_transition(qpt::kRc, qps::kRts, qps::kReset, qpa::kMinRnrTimer | qpa::kState) ==
           E::BadAttrMask);
     // An empty mask is a no-op modify where X -> X exists.
-    CHECK(check_qp_transition(kQptRC, kQpsReset, kQpsReset, 0) == E::None);
-    CHECK(check_qp_transition(kQptRC, kQpsInit, kQpsInit, 0) == E::None);
-    CHECK(check_qp_transition(kQptRC, kQpsErr, kQpsErr, 0) == E::None);
-    CHECK(check_qp_transition(kQptRC, kQpsSqe, kQpsSqe, 0) == E::BadTransition);
+    CHECK(check_qp_transition(qpt::kRc, qps::kReset, qps::kReset, 0) == E::None);
+    CHECK(check_qp_transition(qpt::kRc, qps::kInit, qps::kInit, 0) == E::None);
+    CHECK(check_qp_transition(qpt::kRc, qps::kErr, qps::kErr, 0) == E::None);
+    CHECK(check_qp_transition(qpt::kRc, qps::kSqe, qps::kSqe, 0) == E::BadTransition);
 }
 
 TEST_CASE("IBV_QP_CUR_STATE is only accepted where the table lists it") {
-    CHECK(check_qp_transition(kQptRC, kQpsRts, kQpsRts, kQpAttrCurState) == E::None);
-    CHECK(check_qp_transition(kQptUD, kQpsSqe, kQpsRts, kQpAttrCurState | kQpAttrState) ==
+    CHECK(check_qp_transition(qpt::kRc, qps::kRts, qps::kRts, qpa::kCurState) == E::None);
+    CHECK(check_qp_transition(qpt::kUd, qps::kSqe, qps::kRts, qpa::kCurState | qpa::kState) ==
           E::None);
-    CHECK(check_qp_transition(kQptRC, kQpsSqe, kQpsRts, kQpAttrCurState | kQpAttrState) ==
+    CHECK(check_qp_transition(qpt::kRc, qps::kSqe, qps::kRts, qpa::kCurState | qpa::kState) ==
           E::BadAttrMask);
-    CHECK(check_qp_transition(kQptRC, kQpsInit, kQpsInit, kQpAttrCurState) == E::BadAttrMask);
-    CHECK(check_qp_transition(kQptRC, kQpsRts, kQpsErr, kQpAttrCurState | kQpAttrState) ==
+    CHECK(check_qp_transition(qpt::kRc, qps::kInit, qps::kInit, qpa::kCurState) == E::BadAttrMask);
+    CHECK(check_qp_transition(qpt::kRc, qps::kRts, qps::kErr, qpa::kCurState | qpa::kState) ==
           E::BadAttrMask);
-    CHECK(check_qp_transition(kQptRC, kQpsRts, kQpsSqd, kQpAttrCurState | kQpAttrState) ==
+    CHECK(check_qp_transition(qpt::kRc, qps::kRts, qps::kSqd, qpa::kCurState | qpa::kState) ==
           E::BadAttrMask);
-    CHECK(check_qp_transition(kQptUD, kQpsSqd, kQpsSqd, kQpAttrCurState) == E::BadAttrMask);
+    CHECK(check_qp_transition(qpt::kUd, qps::kSqd, qps::kSqd, qpa::kCurState) == E::BadAttrMask);
 }
 
 TEST_CASE("types and states outside the model are rejected") {
-    const uint32_t init = kQpAttrState | kQpAttrPkeyIndex | kQpAttrPort | kQpAttrAccessFlags;
-    CHECK(check_qp_transition(kQptRC, kQpsReset, kQpsInit, init) == E::None);
-    CHECK(check_qp_transition(8 /* RAW_PACKET */, kQpsReset, kQpsInit, init) ==
+    const uint32_t init = qpa::kState | qpa::kPkeyIndex | qpa::kPort | qpa::kAccessFlags;
+    CHECK(check_qp_transition(qpt::kRc, qps::kReset, qps::kInit, init) == E::None);
+    CHECK(check_qp_transition(8 /* RAW_PACKET */, qps::kReset, qps::kInit, init) ==
           E::BadTransition);
-    CHECK(check_qp_transition(0, kQpsReset, kQpsInit, init) == E::BadTransition);
-    CHECK(check_qp_transition(kQptRC, 7, kQpsErr, kQpAttrState) == E::BadTransition);
-    CHECK(check_qp_transition(kQptRC, kQpsRts, 7, kQpAttrState) == E::BadTransition);
-    CHECK(check_qp_transition(kQptRC, 7, 7, 0) == E::BadTransition);
-    CHECK(qp_type_index(kQptRC) == 0);
-    CHECK(qp_type_index(kQptUC) == 1);
-    CHECK(qp_type_index(kQptUD) == 2);
+    CHECK(check_qp_transition(0, qps::kReset, qps::kInit, init) == E::BadTransition);
+    CHECK(check_qp_transition(qpt::kRc, 7, qps::kErr, qpa::kState) == E::BadTransition);
+    CHECK(check_qp_transition(qpt::kRc, qps::kRts, 7, qpa::kState) == E::BadTransition);
+    CHECK(check_qp_transition(qpt::kRc, 7, 7, 0) == E::BadTransition);
+    CHECK(qp_type_index(qpt::kRc) == 0);
+    CHECK(qp_type_index(qpt::kUc) == 1);
+    CHECK(qp_type_index(qpt::kUd) == 2);
     CHECK(qp_type_index(9) == -1);
 }
 
 TEST_CASE("constants keep rdma-core's values; state names") {
-    CHECK(kQpsReset == 0);
-    CHECK(kQpsErr == 6);
-    CHECK(kQptRC == 2);
-    CHECK(kQptUD == 4);
-    CHECK(kQpAttrDestQpn == 0x100000u);
-    CHECK(kQpAttrRateLimit == 0x2000000u);
+    CHECK(qps::kReset == 0);
+    CHECK(qps::kErr == 6);
+    CHECK(qpt::kRc == 2);
+    CHECK(qpt::kUd == 4);
+    CHECK(qpa::kDestQpn == 0x100000u);
+    CHECK(qpa::kRateLimit == 0x2000000u);
     const char* names[] = {"RESET", "INIT", "RTR", "RTS", "SQD", "SQE", "ERR"};
     for (uint32_t s = 0; s < kQpsCount; ++s) CHECK(std::string(qp_state_name(s)) == names[s]);
     CHECK(std::string(qp_state_name(7)) == "UNKNOWN");

@@ -1,0 +1,281 @@
+// RoCEv2 frame codec (see roce_frame.h).
+#include "device/roce_frame.h"
+
+#include "device/icrc.h"
+#include "device/opcodes.h"
+
+#include <cstring>
+
+namespace hcasim::device {
+namespace {
+
+class Writer {
+public:
+    explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
+    void u8(uint8_t v) { out_.push_back(v); }
+    void u16(uint16_t v) {
+        u8(static_cast<uint8_t>(v >> 8));
+        u8(static_cast<uint8_t>(v));
+    }
+    void u24(uint32_t v) {
+        u8(static_cast<uint8_t>(v >> 16));
+        u16(static_cast<uint16_t>(v));
+    }
+    void u32(uint32_t v) {
+        u16(static_cast<uint16_t>(v >> 16));
+        u16(static_cast<uint16_t>(v));
+    }
+    void u64(uint64_t v) {
+        u32(static_cast<uint32_t>(v >> 32));
+        u32(static_cast<uint32_t>(v));
+    }
+    void bytes(const void* p, size_t n) {
+        const auto* b = static_cast<const uint8_t*>(p);
+        out_.insert(out_.end(), b, b + n);
+    }
+
+private:
+    std::vector<uint8_t>& out_;
+};
+
+class Reader {
+public:
+    explicit Reader(const uint8_t* p) : p_(p) {}
+    uint8_t u8() { return *p_++; }
+    uint16_t u16() {
+        const uint16_t v = static_cast<uint16_t>(p_[0] << 8 | p_[1]);
+        p_ += 2;
+        return v;
+    }
+    uint32_t u24() {
+        const uint32_t hi = u8();
+        return hi << 16 | u16();
+    }
+    uint32_t u32() {
+        const uint32_t hi = u16();
+        return hi << 16 | u16();
+    }
+    uint64_t u64() {
+        const uint64_t hi = u32();
+        return hi << 32 | u32();
+    }
+    void bytes(void* dst, size_t n) {
+        std::memcpy(dst, p_, n);
+        p_ += n;
+    }
+    const uint8_t* at() const { return p_; }
+
+private:
+    const uint8_t* p_;
+};
+
+uint16_t ip_checksum(const uint8_t* h, size_t len) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) sum += static_cast<uint32_t>(h[i] << 8 | h[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+}
+
+Gid mapped_gid(uint32_t ipv4) {
+    Gid g{};
+    g[10] = g[11] = 0xff;
+    for (int i = 0; i < 4; ++i) g[12 + i] = static_cast<uint8_t>(ipv4 >> (24 - 8 * i));
+    return g;
+}
+
+// Extension headers in wire order (IBTA 9.3; Annex A17 has no RDETH).
+void write_ext(Writer& w, const Packet& p, uint32_t f) {
+    if (f & kHasDeth) {
+        w.u32(p.qkey);
+        w.u8(0);
+        w.u24(p.src_qp);
+    }
+    if (f & kHasReth) {
+        w.u64(p.va);
+        w.u32(p.rkey);
+        w.u32(p.dma_len);
+    }
+    if (f & kHasAtomicEth) {
+        w.u64(p.va);
+        w.u32(p.rkey);
+        w.u64(p.swap_add);
+        w.u64(p.compare);
+    }
+    if (f & kHasAeth) {
+        w.u8(p.syndrome);
+        w.u24(p.msn);
+    }
+    if (f & kHasAtomicAckEth) w.u64(p.orig);
+    if (f & kHasImm) w.bytes(&p.imm, 4);  // already in network order
+}
+
+void read_ext(Reader& r, Packet& p, uint32_t f) {
+    if (f & kHasDeth) {
+        p.qkey = r.u32();
+        r.u8();
+        p.src_qp = r.u24();
+    }
+    if (f & kHasReth) {
+        p.va = r.u64();
+        p.rkey = r.u32();
+        p.dma_len = r.u32();
+    }
+    if (f & kHasAtomicEth) {
+        p.va = r.u64();
+        p.rkey = r.u32();
+        p.swap_add = r.u64();
+        p.compare = r.u64();
+    }
+    if (f & kHasAeth) {
+        p.syndrome = r.u8();
+        p.msn = r.u24();
+    }
+    if (f & kHasAtomicAckEth) p.orig = r.u64();
+    if (f & kHasImm) r.bytes(&p.imm, 4);
+}
+
+}  // namespace
+
+const char* to_string(FrameError e) {
+    switch (e) {
+    case FrameError::None: return "none";
+    case FrameError::TruncatedEthernet: return "truncated Ethernet header";
+    case FrameError::NotIpv4: return "not IPv4";
+    case FrameError::TruncatedIp: return "truncated IPv4 header";
+    case FrameError::IpVersion: return "IP version or header length";
+    case FrameError::IpOptions: return "IPv4 options";
+    case FrameError::IpLength: return "IPv4 total length";
+    case FrameError::IpFragment: return "IPv4 fragment";
+    case FrameError::IpChecksum: return "IPv4 header checksum";
+    case FrameError::NotUdp: return "not UDP";
+    case FrameError::UdpLength: return "UDP length";
+    case FrameError::NotRoceV2: return "not UDP port 4791";
+    case FrameError::TruncatedBth: return "truncated transport headers";
+    case FrameError::BthVersion: return "BTH transport version";
+    case FrameError::UnknownOpcode: return "unknown BTH opcode";
+    case FrameError::BadPad: return "pad count or payload";
+    case FrameError::BadIcrc: return "bad ICRC";
+    case FrameError::NotIpv4Gid: return "GID not IPv4-mapped";
+    }
+    return "?";
+}
+
+bool gid_to_ipv4(const Gid& gid, uint32_t& ipv4) {
+    for (int i = 0; i < 10; ++i)
+        if (gid[i]) return false;
+    if (gid[10] != 0xff || gid[11] != 0xff) return false;
+    ipv4 = uint32_t{gid[12]} << 24 | uint32_t{gid[13]} << 16 | uint32_t{gid[14]} << 8 | gid[15];
+    return true;
+}
+
+FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vector<uint8_t>& out) {
+    out.clear();
+    uint32_t sip = 0, dip = 0;
+    if (!gid_to_ipv4(p.sgid, sip) || !gid_to_ipv4(p.dgid, dip)) return FrameError::NotIpv4Gid;
+    const OpInfo& op = op_info(p.opcode);
+    if (!op.name) return FrameError::UnknownOpcode;
+    const uint32_t pad = (4 - (p.len & 3)) & 3;
+    const size_t transport = op.hdr_len + size_t{p.len} + pad + kIcrcLen;
+    const size_t ip_total = kIpv4HeaderLen + kUdpHeaderLen + transport;
+    out.reserve(kEthHeaderLen + ip_total);
+    Writer w(out);
+    w.bytes(addr.dst_mac.data(), 6);
+    w.bytes(addr.src_mac.data(), 6);
+    w.u16(kEtherTypeIpv4);
+    // IPv4 (RFC 791): DF set, as RoCEv2 senders do.
+    const size_t ip_at = out.size();
+    w.u8(0x45);
+    w.u8(p.traffic_class);
+    w.u16(static_cast<uint16_t>(ip_total));
+    w.u16(addr.ip_id);
+    w.u16(0x4000);
+    w.u8(p.hop_limit);
+    w.u8(17);
+    w.u16(0);  // checksum, below
+    w.u32(sip);
+    w.u32(dip);
+    const uint16_t csum = ip_checksum(out.data() + ip_at, kIpv4HeaderLen);
+    out[ip_at + 10] = static_cast<uint8_t>(csum >> 8);
+    out[ip_at + 11] = static_cast<uint8_t>(csum);
+    // UDP: checksum 0 (Annex A17.3.2: the ICRC protects the packet).
+    w.u16(addr.udp_sport);
+    w.u16(kRoceV2Port);
+    w.u16(static_cast<uint16_t>(kUdpHeaderLen + transport));
+    w.u16(0);
+    // BTH (9.2): opcode; SE, MigReq (0, as Linux rxe sends it), pad,
+    // TVer 0; P_Key; reserved; DestQP; AckReq; PSN.
+    w.u8(p.opcode);
+    w.u8(static_cast<uint8_t>((p.se ? 0x80 : 0) | (pad << 4)));
+    w.u16(p.pkey);
+    w.u8(0);
+    w.u24(p.dest_qp);
+    w.u8(p.ack_req ? 0x80 : 0);
+    w.u24(p.psn);
+    write_ext(w, p, op.flags);
+    if (p.len) w.bytes(p.data, p.len);
+    for (uint32_t i = 0; i < pad; ++i) w.u8(0);
+    const uint32_t icrc = roce_icrc_ipv4(out.data() + ip_at, out.size() - ip_at);
+    for (int i = 0; i < 4; ++i) w.u8(static_cast<uint8_t>(icrc >> (8 * i)));  // LSB first
+    return FrameError::None;
+}
+
+FrameError parse_roce_frame(const uint8_t* frame, size_t len, Packet& p, FrameAddress* addr) {
+    if (len < kEthHeaderLen) return FrameError::TruncatedEthernet;
+    if ((frame[12] << 8 | frame[13]) != kEtherTypeIpv4) return FrameError::NotIpv4;
+    const uint8_t* ip = frame + kEthHeaderLen;
+    const size_t avail = len - kEthHeaderLen;
+    if (avail < kIpv4HeaderLen) return FrameError::TruncatedIp;
+    if ((ip[0] >> 4) != 4) return FrameError::IpVersion;
+    if ((ip[0] & 0xf) != 5) return (ip[0] & 0xf) > 5 ? FrameError::IpOptions : FrameError::IpVersion;
+    const size_t total = static_cast<size_t>(ip[2] << 8 | ip[3]);
+    if (total < kIpv4HeaderLen + kUdpHeaderLen || total > avail) return FrameError::IpLength;
+    if ((ip[6] & 0x3f) || ip[7]) return FrameError::IpFragment;  // MF or a fragment offset
+    if (ip_checksum(ip, kIpv4HeaderLen) != 0) return FrameError::IpChecksum;
+    if (ip[9] != 17) return FrameError::NotUdp;
+    const uint8_t* udp = ip + kIpv4HeaderLen;
+    const size_t udp_len = static_cast<size_t>(udp[4] << 8 | udp[5]);
+    if (udp_len != total - kIpv4HeaderLen) return FrameError::UdpLength;
+    if ((udp[2] << 8 | udp[3]) != kRoceV2Port) return FrameError::NotRoceV2;
+    const uint8_t* bth = udp + kUdpHeaderLen;
+    const size_t transport = udp_len - kUdpHeaderLen;
+    if (transport < kBthLen + kIcrcLen) return FrameError::TruncatedBth;
+    if (bth[1] & 0x0f) return FrameError::BthVersion;
+    const OpInfo& op = op_info(bth[0]);
+    if (!op.name) return FrameError::UnknownOpcode;
+    if (transport < size_t{op.hdr_len} + kIcrcLen) return FrameError::TruncatedBth;
+    const uint32_t pad = (bth[1] >> 4) & 3;
+    const size_t body = transport - op.hdr_len - kIcrcLen;  // payload + pad
+    if (pad > body || (!(op.flags & kHasPayload) && body != 0)) return FrameError::BadPad;
+    const uint8_t* icrc_at = bth + transport - kIcrcLen;
+    const uint32_t icrc = uint32_t{icrc_at[0]} | uint32_t{icrc_at[1]} << 8 | uint32_t{icrc_at[2]} << 16 |
+                          uint32_t{icrc_at[3]} << 24;
+    if (roce_icrc_ipv4(ip, total - kIcrcLen) != icrc) return FrameError::BadIcrc;
+
+    p = Packet{};
+    Reader r(bth);
+    p.opcode = r.u8();
+    const uint8_t flags = r.u8();
+    p.se = flags & 0x80;
+    p.pad = static_cast<uint8_t>(pad);
+    p.pkey = r.u16();
+    r.u8();
+    p.dest_qp = r.u24();
+    p.ack_req = r.u8() & 0x80;
+    p.psn = r.u24();
+    read_ext(r, p, op.flags);
+    p.data = r.at();
+    p.len = static_cast<uint32_t>(body - pad);
+    p.traffic_class = ip[1];
+    p.hop_limit = ip[8];
+    p.sgid = mapped_gid(uint32_t{ip[12]} << 24 | uint32_t{ip[13]} << 16 | uint32_t{ip[14]} << 8 | ip[15]);
+    p.dgid = mapped_gid(uint32_t{ip[16]} << 24 | uint32_t{ip[17]} << 16 | uint32_t{ip[18]} << 8 | ip[19]);
+    if (addr) {
+        std::memcpy(addr->dst_mac.data(), frame, 6);
+        std::memcpy(addr->src_mac.data(), frame + 6, 6);
+        addr->udp_sport = static_cast<uint16_t>(udp[0] << 8 | udp[1]);
+        addr->ip_id = static_cast<uint16_t>(ip[4] << 8 | ip[5]);
+    }
+    return FrameError::None;
+}
+
+}  // namespace hcasim::device

@@ -726,7 +726,15 @@ struct hcasim_dealloc_uar_out {
 
 /* ---- CREATE_EQ / DESTROY_EQ --------------------------------------------
  * msix_vector: the MSI-X vector (host-direct) the EQ raises; in a guest
- * the HCA's INTx line is raised too (docs/events.md). */
+ * the HCA's INTx line is raised too (docs/events.md).
+ * hdr.op_mod: HCASIM_EQ_OPMOD_COMPLETION (a completion channel's EQ) or
+ * HCASIM_EQ_OPMOD_ASYNC (a context's async EQ: it also gets the port's
+ * events, IBV_EVENT_PORT_ACTIVE / IBV_EVENT_PORT_ERR, as mlx5's async EQ
+ * subscribes to port change events). */
+enum {
+	HCASIM_EQ_OPMOD_COMPLETION = 0,
+	HCASIM_EQ_OPMOD_ASYNC      = 1,
+};
 struct hcasim_create_eq_in {
 	struct hcasim_cmd_in_hdr hdr;
 	uint32_t log_size;          /* log2 entries */

@@ -17,6 +17,7 @@ namespace hcasim::device {
 struct Eq {
     uint32_t log_size = 0;
     uint32_t msix_vector = 0xffffffffu;
+    bool async = false;         // a context's async EQ: port events too
     QueueRing ring;
     uint32_t pi = 0;            // EQEs written
     uint64_t dropped = 0;       // EQEs lost to a full EQ

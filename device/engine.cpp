@@ -45,6 +45,17 @@ void RdmaEngine::set_port(const PortConfig& cfg, PortBackend* backend) {
     if (auto* st = status_page()) st->port_state = port_active() ? 4 /*ACTIVE*/ : 1 /*DOWN*/;
 }
 
+void RdmaEngine::port_changed() {
+    const bool up = port_active();
+    if (auto* st = status_page()) st->port_state = up ? 4 /*ACTIVE*/ : 1 /*DOWN*/;
+    trace_.event("port_state", "port=1 state={}", up ? "ACTIVE" : "DOWN");
+    std::vector<uint32_t> async;
+    eqs.for_each([&](uint32_t h, Eq& eq) {
+        if (eq.async) async.push_back(h);
+    });
+    for (uint32_t eqn : async) post_event(eqn, HCASIM_EVENT_ASYNC, up ? ev::kPortActive : ev::kPortErr, 1);
+}
+
 bool RdmaEngine::is_local_gid(const Gid& g) const { return g == gids_[0] || g == gids_[1]; }
 
 void RdmaEngine::emit(Packet& p) {

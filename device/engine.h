@@ -111,6 +111,10 @@ public:
     bool is_local_gid(const Gid& g) const;
     // A packet arrived from the port backend.
     void receive(Packet& p);
+    // The backend's link went up or down: the status page's port state
+    // follows, and every async EQ gets IBV_EVENT_PORT_ACTIVE or
+    // IBV_EVENT_PORT_ERR (IBTA 11.6.3.1, affiliated with port 1).
+    void port_changed();
 
     // ---- running ----
     // Scans the UARs, runs ready QPs, fires timers.  Returns true if it

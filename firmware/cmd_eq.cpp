@@ -7,13 +7,17 @@ namespace hcasim::firmware {
 
 CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_create_eq_in>();
-    ctx.detail = fmt::format("log_size={} msix_vector={:#x}", in.log_size, in.msix_vector);
+    ctx.detail = fmt::format("log_size={} msix_vector={:#x} {}", in.log_size, in.msix_vector,
+                             in.hdr.op_mod == HCASIM_EQ_OPMOD_ASYNC ? "async" : "completion");
+    if (in.hdr.op_mod != HCASIM_EQ_OPMOD_COMPLETION && in.hdr.op_mod != HCASIM_EQ_OPMOD_ASYNC)
+        return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_BAD_OP_MOD);
     if (in.log_size > 16) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_QUEUE_BAD_SIZE);
     if (in.msix_vector != 0xffffffffu && in.msix_vector >= HCASIM_MSIX_VECTORS)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_RESERVED_NOT_ZERO);
     device::Eq eq;
     eq.log_size = in.log_size;
     eq.msix_vector = in.msix_vector;
+    eq.async = in.hdr.op_mod == HCASIM_EQ_OPMOD_ASYNC;
     if (auto st = read_queue_buf(fw, ctx, sizeof(in), in.buf, sizeof(hcasim_eqe) << in.log_size, eq.ring);
         st.status)
         return st;

@@ -19,7 +19,7 @@ uint32_t ContextImpl::async_eqn() const { return async ? async->eqn : 0xffffffff
 
 void open_async_events(ContextImpl& c) {
     auto eq = std::make_unique<EventQueue>();
-    if (eq->open(c) == 0) c.async = std::move(eq);
+    if (eq->open(c, true) == 0) c.async = std::move(eq);
 }
 
 void close_async_events(ContextImpl& c) {

@@ -42,7 +42,7 @@ HCASIM_EXPORT ibv_comp_channel* ibv_create_comp_channel(ibv_context* context) {
         errno = ENOMEM;
         return nullptr;
     }
-    if (int e = ch->eq.open(impl(context))) {
+    if (int e = ch->eq.open(impl(context), false)) {
         delete ch;
         errno = e;
         return nullptr;

@@ -27,7 +27,7 @@ constexpr uint32_t kLogEqSize = 12;  // 4096 events before the EQ overflows
 
 }  // namespace
 
-int EventQueue::open(ContextImpl& ctx) {
+int EventQueue::open(ContextImpl& ctx, bool async_events) {
     c = &ctx;
     entries = 1u << kLogEqSize;
     fd = ::eventfd(0, EFD_CLOEXEC);
@@ -40,6 +40,7 @@ int EventQueue::open(ContextImpl& ctx) {
     if (!e) {
         hcasim_create_eq_in in{};
         in.hdr.opcode = HCASIM_CMD_CREATE_EQ;
+        in.hdr.op_mod = async_events ? HCASIM_EQ_OPMOD_ASYNC : HCASIM_EQ_OPMOD_COMPLETION;
         in.log_size = kLogEqSize;
         in.msix_vector = vector;
         in.buf = queue_buf(ring, db);

@@ -202,7 +202,8 @@ struct EventQueue {
     uint32_t ci = 0;
     std::mutex mu;  // the consumer side
     // 0 or errno (EOPNOTSUPP where no interrupt reaches this process).
-    int open(ContextImpl& ctx);
+    // An async EQ (the context's) also gets the port's events.
+    int open(ContextImpl& ctx, bool async_events);
     // DESTROY_EQ and everything back; 0 or the command's errno.
     int close();
     // Takes the next EQE into `e`, waiting on fd while the ring is empty:

@@ -111,6 +111,8 @@ public:
     bool is_local_gid(const Gid& g) const;
     // A packet arrived from the port backend.
     void receive(Packet& p);
+    // Packets received and not yet handled (a backend bounds this).
+    size_t rx_pending() const { return rx_.size(); }
     // The backend's link went up or down: the status page's port state
     // follows, and every async EQ gets IBV_EVENT_PORT_ACTIVE or
     // IBV_EVENT_PORT_ERR (IBTA 11.6.3.1, affiliated with port 1).

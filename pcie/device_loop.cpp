@@ -67,7 +67,8 @@ int apply_sched_hints(const PollPolicy& policy) {
     return ::syscall(SYS_sched_setattr, 0, &attr, 0) == 0 ? 0 : errno;
 }
 
-void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& policy, LoopStats& stats) {
+void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& policy, LoopStats& stats,
+                     const LoopHooks& hooks) {
     auto work_guard = boost::asio::make_work_guard(io);
     RunDelay run_delay;
     const bool can_nap = policy.nap.count() > 0;
@@ -80,7 +81,8 @@ void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& po
     while (!io.stopped()) {
         io.poll();
         ++stats.scans;
-        if (hca.poll()) {
+        const bool port_work = hooks.poll && hooks.poll();
+        if (hca.poll() || port_work) {
             last_work = Clock::now();
             continue;
         }
@@ -111,14 +113,20 @@ void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& po
             continue;
         }
         hca.set_polling(false);
-        if (hca.poll()) {  // a doorbell that raced with going idle
+        if (hca.poll() || (hooks.poll && hooks.poll())) {  // work that raced with going idle
             hca.set_polling(true);
             last_work = Clock::now();
             continue;
         }
         ++stats.idle_sleeps;
+        if (hooks.arm) hooks.arm(io);
         auto timeout = std::chrono::milliseconds(100);
-        if (const uint64_t d = hca.engine().next_deadline()) {
+        uint64_t d = hca.engine().next_deadline();
+        if (hooks.next_deadline) {
+            const uint64_t h = hooks.next_deadline();
+            if (h && (!d || h < d)) d = h;
+        }
+        if (d) {
             const auto now_ns = static_cast<uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
             timeout = std::chrono::milliseconds(d > now_ns ? (d - now_ns) / 1000000 : 0);

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 namespace hcasim::pcie {
 
@@ -47,7 +48,16 @@ struct LoopStats {
 // Returns 0 or an errno from sched_setattr (the loop works without it).
 int apply_sched_hints(const PollPolicy& policy);
 
+// What else the loop serves beside the HCA's doorbells: a port backend
+// that needs polling (pcie/port_wire.h).  Each member may be empty.
+struct LoopHooks {
+    std::function<bool()> poll;                          // true if it did work
+    std::function<void(boost::asio::io_context&)> arm;   // before an idle sleep
+    std::function<uint64_t()> next_deadline;             // ns, 0: none
+};
+
 // Runs until io is stopped.
-void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& policy, LoopStats& stats);
+void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& policy, LoopStats& stats,
+                     const LoopHooks& hooks = {});
 
 }  // namespace hcasim::pcie

@@ -72,6 +72,11 @@ Hca::Hca(const HcaConfig& cfg, Tracer& trace)
     set_polling(false);
 }
 
+void Hca::set_port_backend(device::PortBackend* backend) {
+    engine().set_port(engine().port(), backend ? backend : loopback_.get());
+    engine().port_changed();
+}
+
 Hca::~Hca() {
     if (memic_) ::munmap(memic_, memic_bar_size_);
 }

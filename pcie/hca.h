@@ -58,6 +58,9 @@ public:
     void set_polling(bool on);
     bool polling() const { return polling_; }
     device::RdmaEngine& engine() { return *fw_.state().engine; }
+    // Puts port 1 behind `backend` (a wire port); nullptr goes back to
+    // loopback.  The port state follows the backend's link.
+    void set_port_backend(device::PortBackend* backend);
 
     // BAR2: MEMIC window backed by a memfd.
     int memic_fd() const { return memic_fd_.get(); }

@@ -127,6 +127,47 @@ void InspectServer::accept_next() {
     });
 }
 
+json InspectServer::port_json() {
+    auto& eng = hca_.engine();
+    const auto& st = eng.stats();
+    const auto& pc = eng.port();
+    json j = {{"backend", wire_ ? "wire" : "loopback"},
+              {"state", eng.port_active() ? "ACTIVE" : "DOWN"},
+              {"mtu", pc.mtu},
+              {"mac", fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", pc.mac[0], pc.mac[1], pc.mac[2],
+                                  pc.mac[3], pc.mac[4], pc.mac[5])},
+              {"ipv4", fmt::format("{}.{}.{}.{}", pc.ipv4 >> 24, (pc.ipv4 >> 16) & 0xff, (pc.ipv4 >> 8) & 0xff,
+                                   pc.ipv4 & 0xff)},
+              {"engine",
+               {{"packets", st.packets}, {"acks", st.acks}, {"naks", st.naks}, {"rnr_naks", st.rnr_naks},
+                {"retries", st.retries}, {"rx_dropped", st.rx_dropped}}}};
+    if (wire_) {
+        auto& port = wire_->port();
+        const auto& w = port.stats();
+        const auto& f = port.fault_stats();
+        const auto& a = port.arp().stats();
+        json drops = json::object();
+        for (size_t i = 0; i < w.rx_dropped.size(); ++i)
+            drops[device::to_string(static_cast<device::WireDrop>(i))] = w.rx_dropped[i];
+        j["wire"] = {{"url", wire_->link().url()},
+                     {"tx_frames", w.tx_frames},
+                     {"rx_frames", w.rx_frames},
+                     {"tx_local", w.tx_local},
+                     {"tx_no_route", w.tx_no_route},
+                     {"tx_arp_miss", w.tx_arp_miss},
+                     {"tx_link_drops", w.tx_link_drops},
+                     {"rx_dropped", w.rx_dropped_total()},
+                     {"rx_dropped_by_reason", drops},
+                     {"arp_entries", port.arp().size()},
+                     {"arp", {{"requests_sent", a.requests_sent}, {"replies_sent", a.replies_sent},
+                              {"replies_received", a.replies_received}, {"malformed", a.malformed}}},
+                     {"faults", {{"frames", f.frames}, {"lost", f.lost}, {"corrupted", f.corrupted},
+                                 {"duplicated", f.duplicated}, {"reordered", f.reordered}, {"delayed", f.delayed}}},
+                     {"pcap_frames", wire_->pcap().frames()}};
+    }
+    return j;
+}
+
 std::string InspectServer::handle(const std::string& line) {
     json req = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (req.is_discarded() || !req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
@@ -134,6 +175,7 @@ std::string InspectServer::handle(const std::string& line) {
     auto& fw = hca_.firmware().state();
     const std::string cmd = req["cmd"];
     try {
+        if (cmd == "port") return port_json().dump();
         if (cmd == "mkeys") {
             json list = json::array();
             for (const auto& [key, m] : fw.mkeys.all()) list.push_back(mkey_json(key, m));

@@ -4,6 +4,7 @@
 //   {"cmd":"mkeys"}           every mkey with its counters and last TPH tag
 //   {"cmd":"mkey","key":K}    one of them
 //   {"cmd":"tph"}             TPH Requester state (enable, ST mode, ST table)
+//   {"cmd":"port"}            port 1: backend, state, addresses, engine and wire counters
 //   {"cmd":"memic_read","offset":N,"length":N}   bytes of MEMIC (hex)
 //   {"cmd":"icm_read","addr":A,"length":N}       bytes of SW ICM (hex)
 //   {"cmd":"mr_write","key":K,"addr":A,"data":"hex","remote":true}
@@ -13,9 +14,12 @@
 #pragma once
 
 #include "pcie/hca.h"
+#include "pcie/port_wire.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
@@ -32,12 +36,16 @@ public:
 
     // Handles one request line; returns the reply line (no newline).
     std::string handle(const std::string& line);
+    // The wire port, when port 1 has one (its counters go in "port").
+    void set_wire(PortWire* wire) { wire_ = wire; }
 
 private:
     void accept_next();
+    nlohmann::json port_json();
 
     boost::asio::io_context& io_;
     Hca& hca_;
+    PortWire* wire_ = nullptr;
     std::string path_;
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
 };

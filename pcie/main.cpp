@@ -5,6 +5,7 @@
 //                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
 //                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--trace-datapath]
 //                 [--poll-us US] [--nap-us US] [--slice-us US] [--client-stall-ms MS]
+//                 [--port loopback|VDE-URL] [--pcap FILE] [--wire-faults SPEC]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
 #include "pcie/device_loop.h"
@@ -12,6 +13,7 @@
 #include "common/trace.h"
 #include "pcie/hca_function.h"
 #include "pcie/inspect_server.h"
+#include "pcie/port_wire.h"
 #include "pcie/vfio_user_server.h"
 
 #include <CLI/CLI.hpp>
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     uint32_t nap_us = static_cast<uint32_t>(policy.nap.count());
     bool trace_datapath = false;
     uint32_t client_stall_ms = 60000;
+    std::string port_url = "loopback", pcap_path, wire_faults;
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
     app.add_option("--memic-size", memic_size,
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
@@ -74,6 +77,13 @@ int main(int argc, char** argv) {
                    "drop a vfio-user client that stops mid-message for this long, in "
                    "milliseconds (docs/device.md)")
         ->check(CLI::Range(1u, 3600000u));
+    app.add_option("--port", port_url,
+                   "port 1's backend: loopback (QPs of this HCA only), or a libvdeplug URL for a "
+                   "RoCEv2 wire, e.g. vde:///run/vde.ctl, ptp:///tmp/link, tap://tap0, vxvde:// "
+                   "(docs/wire.md)");
+    app.add_option("--pcap", pcap_path, "write every frame the wire port sends and receives to this pcap file");
+    app.add_option("--wire-faults", wire_faults,
+                   "egress faults of the wire port: loss=P,dup=P,reorder=P,corrupt=P,delay-us=N,seed=N");
     CLI11_PARSE(app, argc, argv);
 
     if (memic_size % 4096 != 0) {
@@ -81,6 +91,18 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::signal(SIGPIPE, SIG_IGN);
+    const bool wire = port_url != "loopback";
+    hcasim::pcie::PortWireOptions wire_opts;
+    wire_opts.url = port_url;
+    wire_opts.pcap = pcap_path;
+    if (auto err = hcasim::device::parse_wire_faults(wire_faults, wire_opts.faults); !err.empty()) {
+        fmt::print(stderr, "hcasim-device: --wire-faults: {}\n", err);
+        return 2;
+    }
+    if (!wire && (!pcap_path.empty() || wire_opts.faults.any())) {
+        fmt::print(stderr, "hcasim-device: --pcap and --wire-faults need --port with a wire URL\n");
+        return 2;
+    }
 
     hcasim::Tracer trace;
     if (!trace.open(trace_path)) {
@@ -150,8 +172,21 @@ int main(int argc, char** argv) {
         policy.nap = std::chrono::microseconds(nap_us);
         if (int e = hcasim::pcie::apply_sched_hints(policy))
             fmt::print(stderr, "hcasim-device: scheduler slice not set: {}\n", std::strerror(e));
+        std::unique_ptr<hcasim::pcie::PortWire> port_wire;
+        hcasim::pcie::LoopHooks hooks;
+        if (wire) {
+            port_wire = std::make_unique<hcasim::pcie::PortWire>(hca, wire_opts, trace);
+            if (auto err = port_wire->start(); !err.empty()) {
+                fmt::print(stderr, "hcasim-device: {}\n", err);
+                return 1;
+            }
+            inspect.set_wire(port_wire.get());
+            hooks.poll = [&] { return port_wire->poll(); };
+            hooks.arm = [&](boost::asio::io_context& c) { port_wire->arm(c); };
+            hooks.next_deadline = [&] { return port_wire->next_deadline(); };
+        }
         hcasim::pcie::LoopStats loop_stats;
-        hcasim::pcie::run_device_loop(io, hca, policy, loop_stats);
+        hcasim::pcie::run_device_loop(io, hca, policy, loop_stats, hooks);
         trace.event("device_loop", "scans={} naps={} contended={} idle_sleeps={}", loop_stats.scans,
                     loop_stats.naps, loop_stats.contended, loop_stats.idle_sleeps);
     } catch (const std::exception& e) {

@@ -49,6 +49,7 @@ int connect_qp(ibv_qp* qp, uint32_t remote_qpn, const ConnectAttr& c) {
     a.dest_qp_num = remote_qpn;
     a.rq_psn = c.rq_psn;
     a.ah_attr = self_ah_attr(qp->context);
+    if (c.dgid) a.ah_attr.grh.dgid = *c.dgid;
     a.max_dest_rd_atomic = c.max_dest_rd_atomic;
     a.min_rnr_timer = c.min_rnr_timer;
     int mask = IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;

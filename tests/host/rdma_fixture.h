@@ -29,6 +29,7 @@ struct ConnectAttr {
     uint8_t max_rd_atomic = 1, max_dest_rd_atomic = 1;
     unsigned access = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
     uint32_t sq_psn = 0, rq_psn = 0;
+    const ibv_gid* dgid = nullptr;  // the peer's GID; null: our own port's GID 1 (loopback)
 };
 
 // The port's RoCE v2 GID (index 1): an AH attribute pointing at ourselves.

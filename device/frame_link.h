@@ -1,0 +1,31 @@
+// The Ethernet below a wire port: what a port backend needs from the
+// platform to put frames on a link and to record them.  The device core
+// stays free of any packet I/O library; pcie/vde_link.h (libvdeplug) and
+// pcie/pcap_writer.h (libpcap) implement these for hcasim-device, and
+// tests plug in their own links.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hcasim::device {
+
+class FrameLink {
+public:
+    virtual ~FrameLink() = default;
+    // Sends one Ethernet frame (no FCS).  A frame the link cannot take
+    // (down, full) is dropped; returns false then.
+    virtual bool send(const uint8_t* frame, size_t len) = 0;
+    // Whether the link is connected (its state is the port's state).
+    virtual bool up() const = 0;
+};
+
+// Sees every frame a port sends and receives (e.g. a pcap file).
+class FrameTap {
+public:
+    enum class Dir { Tx, Rx };
+    virtual ~FrameTap() = default;
+    virtual void frame(Dir dir, const uint8_t* frame, size_t len, uint64_t now_ns) = 0;
+};
+
+}  // namespace hcasim::device

@@ -1,0 +1,148 @@
+// The wire port backend (see wire_port.h).
+#include "device/wire_port.h"
+
+#include <chrono>
+
+namespace hcasim::device {
+namespace {
+
+constexpr size_t kMinFrame = 60;  // Ethernet minimum without the FCS
+
+// UDP source port: flow entropy (Annex A17.3.1) from the flow label, or
+// from the destination QP when the GRH has none; 0xc000-0xffff.
+uint16_t udp_sport(const Packet& p) {
+    uint32_t h = p.flow_label ? p.flow_label : p.dest_qp * 0x9e3779b1u;
+    h ^= h >> 14;
+    return static_cast<uint16_t>(0xc000 | (h & 0x3fff));
+}
+
+}  // namespace
+
+const char* to_string(WireDrop d) {
+    switch (d) {
+    case WireDrop::Runt: return "runt";
+    case WireDrop::NotForUs: return "not for us";
+    case WireDrop::NotRoce: return "not RoCEv2";
+    case WireDrop::Malformed: return "malformed";
+    case WireDrop::BadIcrc: return "bad ICRC";
+    case WireDrop::BadPkey: return "bad P_Key";
+    case WireDrop::Arp: return "malformed ARP";
+    case WireDrop::Overrun: return "receive overrun";
+    case WireDrop::Count: break;
+    }
+    return "?";
+}
+
+WirePort::WirePort(RdmaEngine& engine, FrameLink& link, FrameTap* tap, const WireFaultConfig& faults,
+                   Tracer& trace)
+    : engine_(engine),
+      link_(link),
+      tap_(tap),
+      trace_(trace),
+      arp_(ArpTable::Config{engine.port().mac, engine.port().ipv4},
+           [this](const uint8_t* f, size_t n) { transmit(std::vector<uint8_t>(f, f + n)); }),
+      faults_(faults) {}
+
+uint64_t WirePort::now() const {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+void WirePort::send(Packet& p) {
+    if (engine_.is_local_gid(p.dgid)) {
+        // A QP of this HCA: looped back inside the port, as a NIC does.
+        ++stats_.tx_local;
+        engine_.receive(p);
+        return;
+    }
+    uint32_t dip = 0;
+    if (!gid_to_ipv4(p.dgid, dip)) {
+        ++stats_.tx_no_route;
+        return;
+    }
+    const auto mac = arp_.resolve(dip, now());
+    if (!mac) {
+        ++stats_.tx_arp_miss;
+        return;
+    }
+    FrameAddress a;
+    a.src_mac = engine_.port().mac;
+    a.dst_mac = *mac;
+    a.udp_sport = udp_sport(p);
+    std::vector<uint8_t> f;
+    if (build_roce_frame(p, a, f) != FrameError::None) {
+        ++stats_.tx_no_route;
+        return;
+    }
+    if (f.size() < kMinFrame) f.resize(kMinFrame, 0);
+    transmit(std::move(f));
+}
+
+void WirePort::transmit(std::vector<uint8_t> frame) {
+    if (!faults_.config().any()) {
+        put_on_link(frame);
+        return;
+    }
+    faults_.submit(std::move(frame), now(), [this](const std::vector<uint8_t>& f) { put_on_link(f); });
+}
+
+void WirePort::put_on_link(const std::vector<uint8_t>& frame) {
+    if (tap_) tap_->frame(FrameTap::Dir::Tx, frame.data(), frame.size(), 0);
+    if (link_.send(frame.data(), frame.size())) ++stats_.tx_frames;
+    else ++stats_.tx_link_drops;
+}
+
+bool WirePort::poll() {
+    if (!faults_.next_deadline()) return false;
+    const uint64_t before = stats_.tx_frames + stats_.tx_link_drops;
+    faults_.poll(now(), [this](const std::vector<uint8_t>& f) { put_on_link(f); });
+    return stats_.tx_frames + stats_.tx_link_drops != before;
+}
+
+void WirePort::drop(WireDrop why, const char* detail) {
+    ++stats_.rx_dropped[static_cast<size_t>(why)];
+    trace_.event("wire_drop", "reason=\"{}\" detail=\"{}\"", to_string(why), detail);
+}
+
+void WirePort::on_frame(const uint8_t* frame, size_t len) {
+    if (tap_) tap_->frame(FrameTap::Dir::Rx, frame, len, 0);
+    ++stats_.rx_frames;
+    if (len < kEthHeaderLen) return drop(WireDrop::Runt, "");
+    const uint16_t type = static_cast<uint16_t>(frame[12] << 8 | frame[13]);
+    if (type == kEtherTypeArp) {
+        if (!arp_.on_frame(frame, len, now())) drop(WireDrop::Arp, "");
+        return;
+    }
+    const Mac& mac = engine_.port().mac;
+    if (!std::equal(mac.begin(), mac.end(), frame)) return drop(WireDrop::NotForUs, "MAC");
+    if (type != kEtherTypeIpv4) return drop(WireDrop::NotRoce, "EtherType");
+    Packet p;
+    const FrameError e = parse_roce_frame(frame, len, p);
+    switch (e) {
+    case FrameError::None: break;
+    case FrameError::NotIpv4:
+    case FrameError::NotUdp:
+    case FrameError::NotRoceV2: return drop(WireDrop::NotRoce, to_string(e));
+    case FrameError::BadIcrc: return drop(WireDrop::BadIcrc, "");
+    default: return drop(WireDrop::Malformed, to_string(e));
+    }
+    if (p.dgid != engine_.gid(1)) return drop(WireDrop::NotForUs, "IPv4 address");
+    // The P_Key table holds the default full-member key only (IBTA 10.9.3:
+    // the membership bit is not compared).
+    if ((p.pkey & 0x7fff) != 0x7fff) return drop(WireDrop::BadPkey, "");
+    if (engine_.rx_pending() >= kRxBacklog) return drop(WireDrop::Overrun, "");
+    if (p.len) {
+        p.owned.assign(p.data, p.data + p.len);  // the link reuses its buffer
+        p.data = p.owned.data();
+    }
+    engine_.receive(p);
+}
+
+void WirePort::on_link_state(bool up) {
+    trace_.event("wire_link", "state={}", up ? "up" : "down");
+    if (!up) arp_.clear();
+    engine_.port_changed();
+}
+
+}  // namespace hcasim::device

@@ -1,0 +1,68 @@
+// Port 1 on a wire (hcasim-device --port URL): the libvdeplug link, the
+// optional pcap capture (--pcap) and egress faults (--wire-faults), put
+// behind the engine as its port backend (device/wire_port.h).  The device
+// loop calls poll() with every scan; while the device is idle, the link's
+// fds wake the event loop (arm()).
+#pragma once
+
+#include "device/wire_port.h"
+#include "pcie/hca.h"
+#include "pcie/pcap_writer.h"
+#include "pcie/vde_link.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace hcasim::pcie {
+
+struct PortWireOptions {
+    std::string url;                   // libvdeplug URL
+    std::string pcap;                  // capture file, or empty
+    device::WireFaultConfig faults;
+};
+
+class PortWire {
+public:
+    PortWire(Hca& hca, PortWireOptions opts, Tracer& trace);
+    ~PortWire();
+    PortWire(const PortWire&) = delete;
+    PortWire& operator=(const PortWire&) = delete;
+
+    // Opens the capture and the link and makes this the HCA's port.
+    // Returns "" or why not.
+    std::string start();
+    // Receives what waits on the link, releases delayed frames, retries a
+    // lost link.  True if anything happened.
+    bool poll();
+    // Waits (asynchronously) for the link's data and control fds, so an
+    // idle device wakes for a frame.  Called by the device loop before it
+    // sleeps.
+    void arm(boost::asio::io_context& io);
+    // The next time poll() must run, ns (fault delays; reconnecting); 0: none.
+    uint64_t next_deadline() const;
+
+    device::WirePort& port() { return *port_; }
+    const VdeLink& link() const { return link_; }
+    const PcapWriter& pcap() const { return pcap_; }
+
+private:
+    Hca& hca_;
+    PortWireOptions opts_;
+    Tracer& trace_;
+    VdeLink link_;
+    PcapWriter pcap_;
+    std::unique_ptr<device::WirePort> port_;
+    // Idle waits on the link's fds, for the connection `armed_generation_`.
+    struct FdWait {
+        std::optional<boost::asio::posix::stream_descriptor> sd;
+        bool pending = false;
+    };
+    FdWait data_wait_, ctl_wait_;
+    uint64_t armed_generation_ = 0;
+};
+
+}  // namespace hcasim::pcie

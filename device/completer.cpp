@@ -102,9 +102,8 @@ void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
         return;
     }
     --qp.retry_left;
-    // Resend from the first PSN not yet answered.
-    const uint32_t resp_pkts = w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0;
-    rewind(qpn, qp, psn_add(w.first_psn, resp_pkts));
+    // Resend from the oldest unanswered WQE (a READ whole, see rewind).
+    rewind(qpn, qp, w.first_psn);
     arm_ack_timer(qpn, qp);
 }
 
@@ -126,7 +125,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     const bool positive = !(op.flags & kHasAeth) || (p.syndrome & aeth::kTypeMask) == aeth::kTypeAck;
     while (!qp.inflight.empty()) {
         SendWqe& w = qp.inflight.front();
-        if (w.rd_atomic || w.next_pkt < w.npkts) break;
+        if (w.rd_atomic || !w.all_sent) break;
         const int32_t d = psn_diff(p.psn, w.last_psn());
         if (!(d > 0 || (d == 0 && is_ack && positive))) break;
         complete_send(qpn, qp, w, wc::kSuccess, 0);

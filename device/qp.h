@@ -72,6 +72,8 @@ struct SendWqe {
     bool rd_atomic = false;      // READ or atomic
     bool counted = false;        // READ/atomic: counted in rd_atomic_out
     bool completed = false;      // its error CQE is written: a flush skips it
+    bool all_sent = false;       // every packet went out once (a rewind does not clear it):
+                                 // an ACK beyond it retires it
     uint32_t resp_bytes = 0;     // READ: response bytes landed
     uint32_t last_psn() const { return (first_psn + npkts - 1) & 0xffffff; }
 };

@@ -274,7 +274,10 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
         w.counted = true;
         ++qp.rd_atomic_out;
     }
-    if (w.next_pkt == w.npkts) ++qp.send_pos;
+    if (w.next_pkt == w.npkts) {
+        ++qp.send_pos;
+        w.all_sent = true;
+    }
     const bool done_unreliable = qp.type != qpt::kRc && w.next_pkt == w.npkts;
     if (qp.type == qpt::kRc) arm_ack_timer(qpn, qp);
     emit(p);
@@ -320,8 +323,15 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
         SendWqe& w = qp.inflight[i];
         const int32_t d = psn_diff(psn, w.first_psn);
         if (d < 0 || static_cast<uint32_t>(d) >= w.npkts) continue;
-        w.next_pkt = static_cast<uint32_t>(d);
-        for (size_t j = i + 1; j < qp.inflight.size(); ++j) qp.inflight[j].next_pkt = 0;
+        // A READ is asked again whole: its responses start over at its
+        // first PSN (the responder replays them from its resources), and
+        // the data already landed is written again, identically.
+        w.next_pkt = w.ctrl.opcode == wr::kRdmaRead ? 0 : static_cast<uint32_t>(d);
+        if (w.ctrl.opcode == wr::kRdmaRead) w.resp_bytes = 0;
+        for (size_t j = i + 1; j < qp.inflight.size(); ++j) {
+            qp.inflight[j].next_pkt = 0;
+            qp.inflight[j].resp_bytes = 0;
+        }
         qp.send_pos = static_cast<uint32_t>(i);
         ++stats_.retries;
         if (trace_dp_) trace_.event("retry", "qpn={:#x} psn={} wqe={}", qpn, psn, w.index);

@@ -49,6 +49,7 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
 
 DeviceProcess::~DeviceProcess() {
     if (pid_ > 0) stop();
+    if (std::getenv("HCASIM_TEST_KEEP_TRACE")) return;  // debugging: keep the trace (and the dir)
     ::unlink(trace_.c_str());
     ::unlink(inspect_.c_str());
     ::rmdir(dir_.c_str());

@@ -181,7 +181,40 @@ TEST_CASE("RC across the wire: SEND, WRITE, READ and atomics between two HCAs" *
         CHECK(p["wire"]["rx_frames"].get<uint64_t>() >= 5);
         CHECK(p["wire"]["rx_dropped"].get<uint64_t>() == 0);
         CHECK(p["wire"]["arp_entries"].get<uint64_t>() == 1);
+        CHECK(p["wire"]["pcap_frames"].get<uint64_t>() ==
+              p["wire"]["tx_frames"].get<uint64_t>() + p["wire"]["rx_frames"].get<uint64_t>());
     }
+    // Debian's tshark decodes the capture as RoCE (InfiniBand over UDP
+    // 4791) with no malformed packet (its RPC-over-RDMA heuristic is off:
+    // it misreads small SEND payloads).
+    const std::string pcap = w.dir + "/a.pcap";
+    auto run = [](const std::string& cmd) {
+        std::string out;
+        if (FILE* f = ::popen(cmd.c_str(), "r")) {
+            char buf[4096];
+            size_t n;
+            while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+            ::pclose(f);
+        }
+        return out;
+    };
+    const std::string tshark = "tshark -r " + pcap + " --disable-protocol rpcordma 2>/dev/null";
+    const std::string all = run(tshark + " -T fields -e frame.protocols");
+    REQUIRE_MESSAGE(!all.empty(), "tshark (scripts/setup installs it) printed nothing for ", pcap);
+    size_t roce = 0, arp = 0, lines = 0;
+    for (size_t at = 0; at < all.size();) {
+        const size_t nl = all.find('\n', at);
+        const std::string line = all.substr(at, nl - at);
+        at = nl == std::string::npos ? all.size() : nl + 1;
+        if (line.empty()) continue;
+        ++lines;
+        if (line.find("eth:ethertype:arp") == 0) ++arp;
+        else if (line.find("eth:ethertype:ip:udp:infiniband") == 0) ++roce;
+        else FAIL_CHECK("frame not decoded as RoCE: ", line);
+    }
+    CHECK(arp == 2);
+    CHECK(roce >= 14);
+    CHECK(run(tshark + " -Y _ws.malformed").empty());
 }
 
 TEST_CASE("a peer that never answers ARP: the RC send ends in IBV_WC_RETRY_EXC_ERR, the QP in ERR" *

@@ -198,7 +198,9 @@ TEST_CASE("RC across the wire: SEND, WRITE, READ and atomics between two HCAs" *
         }
         return out;
     };
-    const std::string tshark = "tshark -r " + pcap + " --disable-protocol rpcordma 2>/dev/null";
+    const std::string tshark = "tshark -r " + pcap +
+                               " --disable-protocol rpcordma"
+                               " -o infiniband.identify_payload:FALSE 2>/dev/null";
     const std::string all = run(tshark + " -T fields -e frame.protocols");
     REQUIRE_MESSAGE(!all.empty(), "tshark (scripts/setup installs it) printed nothing for ", pcap);
     size_t roce = 0, arp = 0, lines = 0;

@@ -72,6 +72,13 @@ std::optional<Mac> ArpTable::resolve(uint32_t ipv4, uint64_t now_ns) {
     return std::nullopt;
 }
 
+std::optional<Mac> ArpTable::lookup(uint32_t ipv4, uint64_t now_ns) const {
+    auto it = entries_.find(ipv4);
+    if (it == entries_.end() || !it->second.valid || now_ns - it->second.updated >= cfg_.ttl_ns)
+        return std::nullopt;
+    return it->second.mac;
+}
+
 void ArpTable::insert(uint32_t ipv4, const Mac& mac, uint64_t now_ns) {
     Entry& e = slot(ipv4);
     e.mac = mac;

@@ -4,9 +4,10 @@
 // address.
 //
 // A lookup that misses sends a broadcast request (at most one per
-// `retry_ns` per address) and returns nothing; the caller drops its packet
-// and counts it, and the RC retransmission timer sends it again later
-// (IBTA 9.7.6: an unanswered peer ends in IBV_WC_RETRY_EXC_ERR).  Entries
+// `retry_ns` per address) and returns nothing; the caller holds its frame
+// until the reply (WirePort, bounded like Linux's neighbour queue) or
+// drops it, and the RC retransmission timer sends it again later (IBTA
+// 9.7.6: an unanswered peer ends in IBV_WC_RETRY_EXC_ERR).  Entries
 // expire after `ttl_ns`; a reply or request from a peer refreshes its
 // entry (RFC 826 "merge").  Malformed ARP frames are dropped and counted.
 // The table is bounded: beyond `max_entries` the oldest entry goes.
@@ -53,6 +54,8 @@ public:
     // The MAC of `ipv4` (host order) if known and fresh; otherwise sends a
     // request (rate-limited) and returns nothing.
     std::optional<Mac> resolve(uint32_t ipv4, uint64_t now_ns);
+    // The MAC of `ipv4` if known and fresh; never sends.
+    std::optional<Mac> lookup(uint32_t ipv4, uint64_t now_ns) const;
 
     // Handles a received frame of EtherType 0x0806 (the whole frame,
     // Ethernet header included): learns the sender, answers a request for

@@ -102,8 +102,8 @@ void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
         return;
     }
     --qp.retry_left;
-    // Resend from the oldest unanswered WQE (a READ whole, see rewind).
-    rewind(qpn, qp, w.first_psn);
+    // Resend from the oldest unacknowledged packet (a READ whole, see rewind).
+    rewind(qpn, qp, w.rd_atomic ? w.first_psn : psn_add(w.first_psn, std::min(w.acked_pkts, w.npkts - 1)));
     arm_ack_timer(qpn, qp);
 }
 
@@ -132,6 +132,19 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         qp.inflight.pop_front();
         if (qp.send_pos) --qp.send_pos;
         progress = true;
+    }
+
+    // A positive ACK inside a multi-packet SEND/WRITE (the requester asks
+    // one every 64 packets): progress too, so the ACK timer restarts and
+    // a retransmission resumes after it (IBTA 9.7.5.2: the timer runs
+    // while packets are outstanding without a response).
+    if (is_ack && positive && !qp.inflight.empty()) {
+        SendWqe& w = qp.inflight.front();
+        const int32_t d = psn_diff(p.psn, w.first_psn);
+        if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && static_cast<uint32_t>(d) + 1 > w.acked_pkts) {
+            w.acked_pkts = static_cast<uint32_t>(d) + 1;
+            progress = true;
+        }
     }
 
     if ((op.flags & kHasAeth) && (p.syndrome & aeth::kTypeMask) != aeth::kTypeAck) {
@@ -175,8 +188,15 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         if (op.flags & kRead) {
             const uint32_t expect = psn_add(w.first_psn, w.resp_bytes / qp.mtu);
             if (w.ctrl.opcode != wr::kRdmaRead || p.psn != expect) {
-                if (w.ctrl.opcode == wr::kRdmaRead && psn_diff(p.psn, expect) > 0)
-                    rewind(qpn, qp, expect);  // a response went missing
+                // A response went missing or comes late (an implied NAK
+                // sequence error, IBTA 9.7.5.2): ask again from it, once
+                // until one lands.  Reordering alone does this, so it
+                // costs no retry; if the new request is lost too, the
+                // ACK timer (which does) takes over.
+                if (w.ctrl.opcode == wr::kRdmaRead && psn_diff(p.psn, expect) > 0 && !qp.read_gap_retry) {
+                    rewind(qpn, qp, expect);
+                    qp.read_gap_retry = true;
+                }
                 return drop("unexpected READ response");
             }
             const uint32_t want = std::min(qp.mtu, w.length - w.resp_bytes);
@@ -222,6 +242,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     }
 
     if (progress) {
+        qp.read_gap_retry = false;
         qp.retry_left = qp.attr.retry_cnt;
         qp.rnr_left = qp.attr.rnr_retry;
         qp.ack_deadline = 0;

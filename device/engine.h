@@ -62,6 +62,11 @@ struct EngineStats {
 
 class RdmaEngine {
 public:
+    // RC requester: packets sent and not yet answered, at most, and how
+    // often a long SEND/WRITE asks for an ACK (BTH AckReq) to open it.
+    static constexpr uint32_t kRcWindow = 64;
+    static constexpr uint32_t kAckEvery = 16;
+
     RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();
     RdmaEngine(const RdmaEngine&) = delete;
@@ -146,6 +151,9 @@ private:
     // requester.cpp
     void schedule(uint32_t qpn, Qp& qp);
     bool run_requester(uint32_t qpn, Qp& qp, uint32_t budget);
+    // RC: packets sent and not yet answered, from the oldest unanswered
+    // PSN up to (not including) the next packet of `next`.
+    uint32_t unanswered(const Qp& qp, const SendWqe& next) const;
     bool fetch_wqe(uint32_t qpn, Qp& qp);
     bool send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w);
     void complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status, uint32_t vendor_err);

@@ -75,6 +75,8 @@ struct SendWqe {
     bool all_sent = false;       // every packet went out once (a rewind does not clear it):
                                  // an ACK beyond it retires it
     uint32_t resp_bytes = 0;     // READ: response bytes landed
+    uint32_t acked_pkts = 0;     // SEND/WRITE: packets a positive ACK covered (a
+                                 // retransmission starts after them)
     uint32_t last_psn() const { return (first_psn + npkts - 1) & 0xffffff; }
 };
 
@@ -133,6 +135,10 @@ struct Qp {
     uint64_t ack_deadline = 0;   // ns; 0 = no timer
     uint64_t rnr_deadline = 0;   // ns; 0 = not waiting
     bool scheduled = false;      // in the engine's ready list
+    // A READ response went missing and the READ was asked again: the
+    // responses still in flight are dropped quietly until the expected
+    // PSN comes (one retry per loss, not one per late packet).
+    bool read_gap_retry = false;
 
     // Responder
     uint32_t epsn = 0;           // expected PSN

@@ -216,7 +216,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
         }
         if (imm && last) p.imm = w.ctrl.imm_data;
         p.se = last && (w.ctrl.flags & HCASIM_WQE_SOLICITED);
-        p.ack_req = last || (k % 64) == 63;
+        p.ack_req = last || (k % kAckEvery) == kAckEvery - 1;
         break;
     }
     case wr::kRdmaRead:
@@ -291,6 +291,15 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     return true;
 }
 
+uint32_t RdmaEngine::unanswered(const Qp& qp, const SendWqe& next) const {
+    const SendWqe& f = qp.inflight.front();
+    const uint32_t answered = f.ctrl.opcode == wr::kRdmaRead ? f.resp_bytes / qp.mtu
+                              : f.rd_atomic                  ? 0
+                                                             : f.acked_pkts;
+    const int32_t d = psn_diff(psn_add(next.first_psn, next.next_pkt), psn_add(f.first_psn, answered));
+    return d > 0 ? static_cast<uint32_t>(d) : 0;
+}
+
 bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
     bool work = false;
     while (budget-- > 0) {
@@ -308,6 +317,15 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
             if (w->rd_atomic && qp.rd_atomic_out >= max_rd) break;
             if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.rd_atomic_out > 0) break;
         }
+        if (qp.type == qpt::kRc) {
+            // A window of unanswered packets (the ACK every kAckEvery packets and
+            // the READ responses open it): a loss then costs at most this
+            // much go-back-N, and a switch's queues are not flooded.  A
+            // READ counts all its response packets; one always may go.
+            const uint32_t out = unanswered(qp, *w);
+            const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? w->npkts : 1;
+            if (out > 0 && out + span > kRcWindow) break;
+        }
         if (!send_packet_of(qpn, qp, *w)) break;
         work = true;
         // Loopback: the packet is handled now (RC: its ACK retires WQEs).
@@ -319,15 +337,16 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
 }
 
 void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
+    qp.read_gap_retry = false;
     for (size_t i = 0; i < qp.inflight.size(); ++i) {
         SendWqe& w = qp.inflight[i];
         const int32_t d = psn_diff(psn, w.first_psn);
         if (d < 0 || static_cast<uint32_t>(d) >= w.npkts) continue;
-        // A READ is asked again whole: its responses start over at its
-        // first PSN (the responder replays them from its resources), and
-        // the data already landed is written again, identically.
-        w.next_pkt = w.ctrl.opcode == wr::kRdmaRead ? 0 : static_cast<uint32_t>(d);
-        if (w.ctrl.opcode == wr::kRdmaRead) w.resp_bytes = 0;
+        // A READ is asked again for what has not landed: a request at the
+        // PSN of the first missing response, for the rest of the message
+        // (its VA and length advanced; the responder replays from its
+        // resources, as rxe and a ConnectX do).
+        w.next_pkt = w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : static_cast<uint32_t>(d);
         for (size_t j = i + 1; j < qp.inflight.size(); ++j) {
             qp.inflight[j].next_pkt = 0;
             qp.inflight[j].resp_bytes = 0;

@@ -15,6 +15,8 @@ public:
     bool empty() const { return size_ == 0; }
     T& operator[](size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
     T& front() { return (*this)[0]; }
+    const T& operator[](size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+    const T& front() const { return (*this)[0]; }
     T& back() { return (*this)[size_ - 1]; }
     T& push_back() {
         if (size_ == buf_.size()) grow();

@@ -62,13 +62,9 @@ void WirePort::send(Packet& p) {
         return;
     }
     const auto mac = arp_.resolve(dip, now());
-    if (!mac) {
-        ++stats_.tx_arp_miss;
-        return;
-    }
     FrameAddress a;
     a.src_mac = engine_.port().mac;
-    a.dst_mac = *mac;
+    if (mac) a.dst_mac = *mac;
     a.udp_sport = udp_sport(p);
     std::vector<uint8_t> f;
     if (build_roce_frame(p, a, f) != FrameError::None) {
@@ -76,7 +72,72 @@ void WirePort::send(Packet& p) {
         return;
     }
     if (f.size() < kMinFrame) f.resize(kMinFrame, 0);
+    if (!mac) return hold(dip, std::move(f));
+    // Frames held for ARP go first: a flow's order is kept.
+    if (!unresolved_.empty()) release_resolved();
     transmit(std::move(f));
+}
+
+void WirePort::hold(uint32_t ipv4, std::vector<uint8_t> frame) {
+    const uint64_t t = now();
+    ++stats_.tx_arp_queued;
+    unresolved_bytes_ += frame.size();
+    unresolved_.push_back({ipv4, t, std::move(frame)});
+    // Full: the oldest frames go (Linux's neighbour queue does the same).
+    while (unresolved_bytes_ > kArpQueueBytes) {
+        unresolved_bytes_ -= unresolved_.front().frame.size();
+        unresolved_.pop_front();
+        ++stats_.tx_arp_miss;
+    }
+    if (!arp_poll_at_) arp_poll_at_ = t + ArpTable::Config{}.retry_ns;
+}
+
+// Sends the held frames whose MAC is known now, in order; the others stay.
+void WirePort::release_resolved() {
+    const uint64_t t = now();
+    std::deque<Unresolved> still;
+    for (auto& u : unresolved_) {
+        if (const auto mac = arp_.lookup(u.ipv4, t)) {
+            std::copy(mac->begin(), mac->end(), u.frame.begin());
+            unresolved_bytes_ -= u.frame.size();
+            transmit(std::move(u.frame));
+        } else {
+            still.push_back(std::move(u));
+        }
+    }
+    unresolved_.swap(still);
+    if (unresolved_.empty()) arp_poll_at_ = 0;
+}
+
+bool WirePort::poll_unresolved(uint64_t t) {
+    if (unresolved_.empty()) return false;
+    bool work = false;
+    while (!unresolved_.empty() && t - unresolved_.front().since >= kArpHoldNs) {
+        unresolved_bytes_ -= unresolved_.front().frame.size();
+        unresolved_.pop_front();
+        ++stats_.tx_arp_miss;
+        work = true;
+    }
+    if (unresolved_.empty()) {
+        arp_poll_at_ = 0;
+        return work;
+    }
+    if (t >= arp_poll_at_) {
+        // Ask again (ArpTable rate-limits to one request per retry_ns).
+        for (const auto& u : unresolved_) arp_.resolve(u.ipv4, t);
+        arp_poll_at_ = t + ArpTable::Config{}.retry_ns;
+        work = true;
+    }
+    return work;
+}
+
+uint64_t WirePort::next_deadline() const {
+    uint64_t d = faults_.next_deadline();
+    if (!unresolved_.empty()) {
+        const uint64_t u = std::min(arp_poll_at_, unresolved_.front().since + kArpHoldNs);
+        d = d ? std::min(d, u) : u;
+    }
+    return d;
 }
 
 void WirePort::transmit(std::vector<uint8_t> frame) {
@@ -94,10 +155,11 @@ void WirePort::put_on_link(const std::vector<uint8_t>& frame) {
 }
 
 bool WirePort::poll() {
-    if (!faults_.next_deadline()) return false;
+    bool work = poll_unresolved(now());
+    if (!faults_.next_deadline()) return work;
     const uint64_t before = stats_.tx_frames + stats_.tx_link_drops;
     faults_.poll(now(), [this](const std::vector<uint8_t>& f) { put_on_link(f); });
-    return stats_.tx_frames + stats_.tx_link_drops != before;
+    return work || stats_.tx_frames + stats_.tx_link_drops != before;
 }
 
 void WirePort::drop(WireDrop why, const char* detail) {
@@ -112,6 +174,7 @@ void WirePort::on_frame(const uint8_t* frame, size_t len) {
     const uint16_t type = static_cast<uint16_t>(frame[12] << 8 | frame[13]);
     if (type == kEtherTypeArp) {
         if (!arp_.on_frame(frame, len, now())) drop(WireDrop::Arp, "");
+        else if (!unresolved_.empty()) release_resolved();
         return;
     }
     const Mac& mac = engine_.port().mac;

@@ -4,9 +4,12 @@
 //
 // Sending: a packet for one of our own GIDs comes straight back (as the
 // loopback port); any other destination must be a RoCEv2 IPv4-mapped GID,
-// whose MAC the ARP table resolves.  An unresolved MAC drops the packet
-// (counted; RC retransmits, and an unanswered peer ends in
-// IBV_WC_RETRY_EXC_ERR).  Frames pass the fault injector, the tap
+// whose MAC the ARP table resolves.  While the MAC is unknown the frame
+// waits for the ARP reply, as Linux's neighbour queue does: at most
+// kArpQueueBytes of frames, each for at most kArpHoldNs (ARP asks again
+// every 200 ms meanwhile); an overflowing or expired frame is dropped
+// and counted (tx_arp_miss), RC retransmits, and an unanswered peer ends
+// in IBV_WC_RETRY_EXC_ERR.  Frames pass the fault injector, the tap
 // (pcap) and then the link.
 //
 // Receiving: ARP goes to the ARP table; everything else must be an IPv4
@@ -27,6 +30,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -49,7 +53,8 @@ const char* to_string(WireDrop d);
 struct WireStats {
     uint64_t tx_frames = 0, rx_frames = 0, tx_local = 0;
     uint64_t tx_no_route = 0;     // destination GID not RoCEv2 IPv4
-    uint64_t tx_arp_miss = 0;     // MAC unknown yet
+    uint64_t tx_arp_queued = 0;   // held for an ARP reply (then sent or dropped)
+    uint64_t tx_arp_miss = 0;     // dropped: no ARP reply in time, or the queue full
     uint64_t tx_link_drops = 0;   // the link took no frame (down, full)
     std::array<uint64_t, static_cast<size_t>(WireDrop::Count)> rx_dropped{};
     uint64_t rx_dropped_total() const {
@@ -62,6 +67,8 @@ struct WireStats {
 class WirePort final : public PortBackend {
 public:
     static constexpr size_t kRxBacklog = 4096;  // packets queued for the engine, at most
+    static constexpr size_t kArpQueueBytes = 256 * 1024;      // frames awaiting ARP, at most
+    static constexpr uint64_t kArpHoldNs = 1'000'000'000ull;  // how long one may wait
 
     // `link` carries the frames; `tap` (may be null) sees them all.
     WirePort(RdmaEngine& engine, FrameLink& link, FrameTap* tap, const WireFaultConfig& faults,
@@ -75,17 +82,27 @@ public:
     void on_frame(const uint8_t* frame, size_t len);
     // The link went up or down.
     void on_link_state(bool up);
-    // Releases delayed or reordered frames whose time has come; returns
-    // true if it sent any.
+    // Releases delayed or reordered frames whose time has come, asks ARP
+    // again for held frames and drops the expired ones; returns true if
+    // it sent or dropped any.
     bool poll();
-    // The next time poll() has work, ns; 0 if none.
-    uint64_t next_deadline() const { return faults_.next_deadline(); }
+    // The next time poll() has work, ns (steady clock); 0 if none.
+    uint64_t next_deadline() const;
 
     ArpTable& arp() { return arp_; }
     const WireStats& stats() const { return stats_; }
     const WireFaultStats& fault_stats() const { return faults_.stats(); }
 
 private:
+    // A frame whose destination MAC awaits ARP (bytes 0-5 filled on the reply).
+    struct Unresolved {
+        uint32_t ipv4;
+        uint64_t since;  // ns
+        std::vector<uint8_t> frame;
+    };
+    void hold(uint32_t ipv4, std::vector<uint8_t> frame);
+    void release_resolved();
+    bool poll_unresolved(uint64_t now);
     void transmit(std::vector<uint8_t> frame);
     void put_on_link(const std::vector<uint8_t>& frame);
     void drop(WireDrop why, const char* detail);
@@ -98,6 +115,9 @@ private:
     ArpTable arp_;
     WireFaults faults_;
     WireStats stats_;
+    std::deque<Unresolved> unresolved_;  // oldest first
+    size_t unresolved_bytes_ = 0;
+    uint64_t arp_poll_at_ = 0;           // next re-ask for held frames, ns
 };
 
 }  // namespace hcasim::device

@@ -154,6 +154,7 @@ json InspectServer::port_json() {
                      {"rx_frames", w.rx_frames},
                      {"tx_local", w.tx_local},
                      {"tx_no_route", w.tx_no_route},
+                     {"tx_arp_queued", w.tx_arp_queued},
                      {"tx_arp_miss", w.tx_arp_miss},
                      {"tx_link_drops", w.tx_link_drops},
                      {"rx_dropped", w.rx_dropped_total()},

@@ -30,6 +30,20 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
     inspect_ = dir_ + "/inspect.sock";
     std::vector<std::string> args = {bin, "--socket", socket_, "--trace", trace_, "--inspect", inspect_};
     args.insert(args.end(), extra.begin(), extra.end());
+    // Debugging: more device options for every device of a test (split
+    // at spaces), e.g. HCASIM_TEST_DEVICE_ARGS=--trace-datapath.
+    if (const char* more = std::getenv("HCASIM_TEST_DEVICE_ARGS")) {
+        std::string word;
+        for (const char* c = more;; ++c) {
+            if (*c && *c != ' ') {
+                word += *c;
+                continue;
+            }
+            if (!word.empty()) args.push_back(word);
+            word.clear();
+            if (!*c) break;
+        }
+    }
     pid_ = ::fork();
     if (pid_ == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a crashed test

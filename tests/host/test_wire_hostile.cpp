@@ -10,6 +10,7 @@
 #include "device/roce_frame.h"
 #include "tests/host/device_process.h"
 #include "tests/host/rdma_fixture.h"
+#include "tests/host/wire_support.h"
 
 extern "C" {
 #include <libvdeplug.h>
@@ -28,12 +29,6 @@ namespace dev = hcasim::device;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kNoVde = true;  // libvdeplug's RTLD_DEEPBIND dlopen (see test_wire.cpp)
-#else
-constexpr bool kNoVde = false;
-#endif
-
 const dev::Mac kDevMac{0x02, 0, 0, 0x77, 0, 0x01};
 const dev::Mac kPeerMac{0x02, 0, 0, 0x77, 0, 0x02};
 
@@ -43,9 +38,7 @@ dev::Gid mapped(uint8_t last) { return {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 
 TEST_CASE("thousands of hostile frames: drops, NAKs or error CQEs; the device keeps serving" *
           doctest::skip(kNoVde)) {
-    char tmpl[] = "/tmp/hcasim-hostile-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl));
-    const std::string dir = tmpl, link = "ptp://" + dir + "/link";
+    const std::string dir = wire_temp_dir("hostile"), link = "ptp://" + dir + "/link";
     auto device = std::make_unique<DeviceProcess>(std::vector<std::string>{
         "--port", link, "--mac", "02:00:00:77:00:01", "--ipv4", "10.77.0.1"});
     std::vector<char> url(link.begin(), link.end());

@@ -23,19 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-static int die(const char *what)
-{
-	fprintf(stderr, "bench_objects: %s: %s\n", what, strerror(errno));
-	return 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#define BENCH_NAME "bench_objects"
+#include "bench_common.h"
 
 static void wait_line(void)
 {

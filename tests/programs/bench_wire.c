@@ -25,19 +25,8 @@
 #define MIB (1u << 20)
 #define DEPTH 16
 
-static int die(const char *what)
-{
-	fprintf(stderr, "bench_wire: %s: %s\n", what, strerror(errno));
-	return 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#define BENCH_NAME "bench_wire"
+#include "bench_common.h"
 
 /* RESET -> INIT -> RTR -> RTS towards (dgid, dqpn), MTU 1024. */
 static int connect_qp(struct ibv_qp *qp, const union ibv_gid *dgid, uint32_t dqpn)

@@ -66,6 +66,7 @@ public:
     void insert(uint32_t ipv4, const Mac& mac, uint64_t now_ns);
     void clear() { entries_.clear(); }
     size_t size() const { return entries_.size(); }
+    uint64_t retry_ns() const { return cfg_.retry_ns; }
     const ArpStats& stats() const { return stats_; }
 
     // An ARP frame, 60 bytes (padded to Ethernet's minimum): op 1 is a

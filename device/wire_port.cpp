@@ -72,9 +72,9 @@ void WirePort::send(Packet& p) {
         return;
     }
     if (f.size() < kMinFrame) f.resize(kMinFrame, 0);
+    // Held frames leave when the ARP reply arrives (on_frame), before any
+    // later frame to that peer: a flow's order is kept.
     if (!mac) return hold(dip, std::move(f));
-    // Frames held for ARP go first: a flow's order is kept.
-    if (!unresolved_.empty()) release_resolved();
     transmit(std::move(f));
 }
 
@@ -89,7 +89,7 @@ void WirePort::hold(uint32_t ipv4, std::vector<uint8_t> frame) {
         unresolved_.pop_front();
         ++stats_.tx_arp_miss;
     }
-    if (!arp_poll_at_) arp_poll_at_ = t + ArpTable::Config{}.retry_ns;
+    if (!arp_poll_at_) arp_poll_at_ = t + arp_.retry_ns();
 }
 
 // Sends the held frames whose MAC is known now, in order; the others stay.
@@ -125,7 +125,7 @@ bool WirePort::poll_unresolved(uint64_t t) {
     if (t >= arp_poll_at_) {
         // Ask again (ArpTable rate-limits to one request per retry_ns).
         for (const auto& u : unresolved_) arp_.resolve(u.ipv4, t);
-        arp_poll_at_ = t + ArpTable::Config{}.retry_ns;
+        arp_poll_at_ = t + arp_.retry_ns();
         work = true;
     }
     return work;

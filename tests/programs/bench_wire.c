@@ -28,42 +28,6 @@
 #define BENCH_NAME "bench_wire"
 #include "bench_common.h"
 
-/* RESET -> INIT -> RTR -> RTS towards (dgid, dqpn), MTU 1024. */
-static int connect_qp(struct ibv_qp *qp, const union ibv_gid *dgid, uint32_t dqpn)
-{
-	struct ibv_qp_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_INIT;
-	a.port_num = 1;
-	a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			  IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = dqpn;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = *dgid;
-	a.ah_attr.grh.sgid_index = 1;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-			  IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 1;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			     IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-}
-
 struct side {
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
@@ -121,8 +85,8 @@ int main(int argc, char **argv)
 	memset(s, 0, sizeof(s));
 	if (open_side(list[0], &s[0]) || open_side(list[1], &s[1]))
 		return 1;
-	if (connect_qp(s[0].qp, &s[1].gid, s[1].qp->qp_num) ||
-	    connect_qp(s[1].qp, &s[0].gid, s[0].qp->qp_num))
+	if (bench_connect(s[0].qp, &s[1].gid, s[1].qp->qp_num, IBV_ACCESS_REMOTE_WRITE) ||
+	    bench_connect(s[1].qp, &s[0].gid, s[0].qp->qp_num, IBV_ACCESS_REMOTE_WRITE))
 		return die("ibv_modify_qp");
 	for (unsigned i = 0; i < DEPTH * MIB; i++)
 		s[0].buf[i] = (uint8_t)(i * 7 + i / MIB);

@@ -11,7 +11,8 @@
 
 namespace hcasim::device {
 
-// CRC-32 of `len` bytes continuing `crc` (0 to start), as zlib's crc32().
+// CRC-32 of `len` bytes continuing `crc` (0 to start), equal to zlib's
+// crc32(): libdeflate_crc32() (Debian libdeflate-dev, docs/libraries.md).
 uint32_t crc32_update(uint32_t crc, const uint8_t* data, size_t len);
 
 // The ICRC of an IPv4 RoCEv2 packet: `ip` points at the IPv4 header (20

@@ -102,6 +102,7 @@ void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
         return;
     }
     --qp.retry_left;
+    on_loss(qp);
     // Resend from the oldest unacknowledged packet (a READ whole, see rewind).
     rewind(qpn, qp, w.rd_atomic ? w.first_psn : psn_add(w.first_psn, std::min(w.acked_pkts, w.npkts - 1)));
     arm_ack_timer(qpn, qp);
@@ -119,6 +120,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     if (qp.inflight.empty()) return drop("response with nothing outstanding");
 
     bool progress = false;
+    uint32_t acked = 0;  // packets this response answers, for the congestion window
     // Retire SEND/WRITE WQEs acknowledged by this packet: an ACK covers
     // its PSN; any other response implicitly acknowledges earlier PSNs.
     const bool is_ack = (op.flags & kAckOp) != 0;
@@ -128,6 +130,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         if (w.rd_atomic || !w.all_sent) break;
         const int32_t d = psn_diff(p.psn, w.last_psn());
         if (!(d > 0 || (d == 0 && is_ack && positive))) break;
+        acked += w.npkts - std::min(w.acked_pkts, w.npkts);
         complete_send(qpn, qp, w, wc::kSuccess, 0);
         qp.inflight.pop_front();
         if (qp.send_pos) --qp.send_pos;
@@ -142,6 +145,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         SendWqe& w = qp.inflight.front();
         const int32_t d = psn_diff(p.psn, w.first_psn);
         if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && static_cast<uint32_t>(d) + 1 > w.acked_pkts) {
+            acked += static_cast<uint32_t>(d) + 1 - w.acked_pkts;
             w.acked_pkts = static_cast<uint32_t>(d) + 1;
             progress = true;
         }
@@ -173,6 +177,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
                 return;
             }
             --qp.retry_left;
+            on_loss(qp);
             rewind(qpn, qp, p.psn);
             return;
         }
@@ -194,6 +199,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
                 // costs no retry; if the new request is lost too, the
                 // ACK timer (which does) takes over.
                 if (w.ctrl.opcode == wr::kRdmaRead && psn_diff(p.psn, expect) > 0 && !qp.read_gap_retry) {
+                    on_loss(qp);
                     rewind(qpn, qp, expect);
                     qp.read_gap_retry = true;
                 }
@@ -216,6 +222,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
                 done += n;
             }
             w.resp_bytes += p.len;
+            ++acked;
             progress = true;
             if (op.flags & kLast) {
                 complete_send(qpn, qp, w, wc::kSuccess, 0);
@@ -241,6 +248,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         }
     }
 
+    if (acked) on_acked(qp, acked);
     if (progress) {
         qp.read_gap_retry = false;
         qp.retry_left = qp.attr.retry_cnt;

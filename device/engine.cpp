@@ -418,6 +418,8 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     if (mask & qpa::kRetryCnt) {
         t.retry_cnt = a.retry_cnt;
         qp->retry_left = a.retry_cnt;
+        qp->cwnd = kCwndInit;  // a new connection starts afresh
+        qp->cwnd_acked = 0;
     }
     if (mask & qpa::kRnrRetry) {
         t.rnr_retry = a.rnr_retry;

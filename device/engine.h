@@ -62,10 +62,16 @@ struct EngineStats {
 
 class RdmaEngine {
 public:
-    // RC requester: packets sent and not yet answered, at most, and how
-    // often a long SEND/WRITE asks for an ACK (BTH AckReq) to open it.
-    static constexpr uint32_t kRcWindow = 64;
+    // RC requester: how often a long SEND/WRITE asks for an ACK (BTH
+    // AckReq), and the bounds of a QP's congestion window, in packets
+    // sent and not yet answered (Qp::cwnd: it starts at kCwndInit, grows
+    // by kAckEvery per window of acknowledged packets, and halves on a
+    // loss, a PSN-sequence NAK or an ACK timeout).  The minimum holds
+    // kAckEvery packets, so a window always carries an AckReq.
     static constexpr uint32_t kAckEvery = 16;
+    static constexpr uint32_t kCwndMin = 2 * kAckEvery;
+    static constexpr uint32_t kCwndInit = 64;
+    static constexpr uint32_t kCwndMax = 128;
 
     RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();
@@ -158,6 +164,10 @@ private:
     bool send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w);
     void complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status, uint32_t vendor_err);
     void rewind(uint32_t qpn, Qp& qp, uint32_t psn);
+    // The congestion window (Qp::cwnd): a loss halves it; acknowledged
+    // packets grow it.
+    void on_loss(Qp& qp);
+    void on_acked(Qp& qp, uint32_t packets);
     void arm_ack_timer(uint32_t qpn, Qp& qp);
     // Queues a timer check for `qpn` at `deadline` (ns).  The heap keeps
     // (deadline, qpn) pairs; an entry whose QP is gone or no longer has

@@ -12,10 +12,14 @@ namespace hcasim::device {
 
 class FrameLink {
 public:
+    enum class SendResult {
+        Sent,
+        Busy,     // up, but its queue is full now (EAGAIN): try the same frame later
+        Dropped,  // down, or an error: the frame is gone
+    };
     virtual ~FrameLink() = default;
-    // Sends one Ethernet frame (no FCS).  A frame the link cannot take
-    // (down, full) is dropped; returns false then.
-    virtual bool send(const uint8_t* frame, size_t len) = 0;
+    // Sends one Ethernet frame (no FCS), without blocking.
+    virtual SendResult send(const uint8_t* frame, size_t len) = 0;
     // Whether the link is connected (its state is the port's state).
     virtual bool up() const = 0;
 };

@@ -53,6 +53,11 @@ public:
     // (moved from).  Delivery may happen later (within the same poll).
     virtual void send(Packet& p) = 0;
     virtual bool link_up() const = 0;
+    // The link is pushing back (its transmit queue holds frames it could
+    // not take yet): requesters start no new packets until it drains,
+    // as a NIC's send queues wait on a full transmit FIFO.  Responses
+    // (ACKs, READ responses) still go out, queued.
+    virtual bool tx_busy() const { return false; }
     virtual const char* name() const = 0;
 };
 

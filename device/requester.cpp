@@ -318,14 +318,16 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
             if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.rd_atomic_out > 0) break;
         }
         if (qp.type == qpt::kRc) {
-            // A window of unanswered packets (the ACK every kAckEvery packets and
-            // the READ responses open it): a loss then costs at most this
-            // much go-back-N, and a switch's queues are not flooded.  A
-            // READ counts all its response packets; one always may go.
+            // The congestion window of unanswered packets (the ACK every
+            // kAckEvery packets and the READ responses open it): a loss
+            // then costs at most this much go-back-N, and a switch's
+            // queues are not flooded.  A READ counts all its response
+            // packets; one always may go.
             const uint32_t out = unanswered(qp, *w);
             const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? w->npkts : 1;
-            if (out > 0 && out + span > kRcWindow) break;
+            if (out > 0 && out + span > qp.cwnd) break;
         }
+        if (backend_ && backend_->tx_busy()) break;  // rescheduled by poll()
         if (!send_packet_of(qpn, qp, *w)) break;
         work = true;
         // Loopback: the packet is handled now (RC: its ACK retires WQEs).
@@ -334,6 +336,18 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
         drain_rx();
     }
     return work;
+}
+
+void RdmaEngine::on_loss(Qp& qp) {
+    qp.cwnd = std::max(kCwndMin, qp.cwnd / 2);
+    qp.cwnd_acked = 0;
+}
+
+void RdmaEngine::on_acked(Qp& qp, uint32_t packets) {
+    qp.cwnd_acked += packets;
+    if (qp.cwnd_acked < qp.cwnd) return;
+    qp.cwnd_acked -= qp.cwnd;
+    qp.cwnd = std::min(kCwndMax, qp.cwnd + kAckEvery);
 }
 
 void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {

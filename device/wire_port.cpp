@@ -133,6 +133,10 @@ bool WirePort::poll_unresolved(uint64_t t) {
 
 uint64_t WirePort::next_deadline() const {
     uint64_t d = faults_.next_deadline();
+    if (!tx_queue_.empty()) {
+        const uint64_t t = now() + kTxRetryNs;
+        d = d ? std::min(d, t) : t;
+    }
     if (!unresolved_.empty()) {
         const uint64_t u = std::min(arp_poll_at_, unresolved_.front().since + kArpHoldNs);
         d = d ? std::min(d, u) : u;
@@ -150,16 +154,45 @@ void WirePort::transmit(std::vector<uint8_t> frame) {
 
 void WirePort::put_on_link(const std::vector<uint8_t>& frame) {
     if (tap_) tap_->frame(FrameTap::Dir::Tx, frame.data(), frame.size(), 0);
-    if (link_.send(frame.data(), frame.size())) ++stats_.tx_frames;
-    else ++stats_.tx_link_drops;
+    if (tx_queue_.empty()) {
+        switch (link_.send(frame.data(), frame.size())) {
+        case FrameLink::SendResult::Sent: ++stats_.tx_frames; return;
+        case FrameLink::SendResult::Dropped: ++stats_.tx_link_drops; return;
+        case FrameLink::SendResult::Busy: break;
+        }
+    }
+    // Behind the frames already waiting: a flow's order is kept.
+    if (!link_.up() || tx_queue_bytes_ + frame.size() > kTxQueueBytes) {
+        ++stats_.tx_link_drops;
+        return;
+    }
+    ++stats_.tx_link_busy;
+    tx_queue_bytes_ += frame.size();
+    tx_queue_.push_back(frame);
+}
+
+bool WirePort::flush_tx_queue() {
+    bool work = false;
+    while (!tx_queue_.empty()) {
+        const std::vector<uint8_t>& f = tx_queue_.front();
+        const auto r = link_.send(f.data(), f.size());
+        if (r == FrameLink::SendResult::Busy) break;
+        if (r == FrameLink::SendResult::Sent) ++stats_.tx_frames;
+        else ++stats_.tx_link_drops;
+        tx_queue_bytes_ -= f.size();
+        tx_queue_.pop_front();
+        work = true;
+    }
+    return work;
 }
 
 bool WirePort::poll() {
-    bool work = poll_unresolved(now());
+    bool work = flush_tx_queue();
+    work = poll_unresolved(now()) || work;
     if (!faults_.next_deadline()) return work;
-    const uint64_t before = stats_.tx_frames + stats_.tx_link_drops;
+    const uint64_t before = stats_.tx_frames + stats_.tx_link_drops + stats_.tx_link_busy;
     faults_.poll(now(), [this](const std::vector<uint8_t>& f) { put_on_link(f); });
-    return work || stats_.tx_frames + stats_.tx_link_drops != before;
+    return work || stats_.tx_frames + stats_.tx_link_drops + stats_.tx_link_busy != before;
 }
 
 void WirePort::drop(WireDrop why, const char* detail) {
@@ -204,7 +237,12 @@ void WirePort::on_frame(const uint8_t* frame, size_t len) {
 
 void WirePort::on_link_state(bool up) {
     trace_.event("wire_link", "state={}", up ? "up" : "down");
-    if (!up) arp_.clear();
+    if (!up) {
+        arp_.clear();
+        stats_.tx_link_drops += tx_queue_.size();  // that connection is gone
+        tx_queue_.clear();
+        tx_queue_bytes_ = 0;
+    }
     engine_.port_changed();
 }
 

@@ -10,7 +10,12 @@
 // every 200 ms meanwhile); an overflowing or expired frame is dropped
 // and counted (tx_arp_miss), RC retransmits, and an unanswered peer ends
 // in IBV_WC_RETRY_EXC_ERR.  Frames pass the fault injector, the tap
-// (pcap) and then the link.
+// (pcap) and then the link.  A link that is full (FrameLink Busy: a
+// switch port's socket queue) is not a loss: the frame waits in the
+// transmit queue, in order, with those after it (at most kTxQueueBytes;
+// beyond that, or while the link is down, frames are dropped and counted
+// in tx_link_drops), poll() retries the oldest, and meanwhile tx_busy()
+// holds the requesters back.
 //
 // Receiving: ARP goes to the ARP table; everything else must be an IPv4
 // RoCEv2 frame for our MAC and IPv4 address, with a correct ICRC and
@@ -55,7 +60,8 @@ struct WireStats {
     uint64_t tx_no_route = 0;     // destination GID not RoCEv2 IPv4
     uint64_t tx_arp_queued = 0;   // held for an ARP reply (then sent or dropped)
     uint64_t tx_arp_miss = 0;     // dropped: no ARP reply in time, or the queue full
-    uint64_t tx_link_drops = 0;   // the link took no frame (down, full)
+    uint64_t tx_link_drops = 0;   // the link took no frame (down, error, transmit queue full)
+    uint64_t tx_link_busy = 0;    // frames the link pushed back, queued and sent later
     std::array<uint64_t, static_cast<size_t>(WireDrop::Count)> rx_dropped{};
     uint64_t rx_dropped_total() const {
         uint64_t n = 0;
@@ -69,6 +75,8 @@ public:
     static constexpr size_t kRxBacklog = 4096;  // packets queued for the engine, at most
     static constexpr size_t kArpQueueBytes = 256 * 1024;      // frames awaiting ARP, at most
     static constexpr uint64_t kArpHoldNs = 1'000'000'000ull;  // how long one may wait
+    static constexpr size_t kTxQueueBytes = 8u << 20;         // frames a full link holds back, at most
+    static constexpr uint64_t kTxRetryNs = 50'000;            // an idle device retries a full link this often
 
     // `link` carries the frames; `tap` (may be null) sees them all.
     WirePort(RdmaEngine& engine, FrameLink& link, FrameTap* tap, const WireFaultConfig& faults,
@@ -76,13 +84,15 @@ public:
 
     void send(Packet& p) override;
     bool link_up() const override { return link_.up(); }
+    bool tx_busy() const override { return !tx_queue_.empty(); }
     const char* name() const override { return "wire"; }
 
     // A frame arrived from the link.
     void on_frame(const uint8_t* frame, size_t len);
     // The link went up or down.
     void on_link_state(bool up);
-    // Releases delayed or reordered frames whose time has come, asks ARP
+    // Sends what the transmit queue holds while the link takes it,
+    // releases delayed or reordered frames whose time has come, asks ARP
     // again for held frames and drops the expired ones; returns true if
     // it sent or dropped any.
     bool poll();
@@ -105,6 +115,7 @@ private:
     bool poll_unresolved(uint64_t now);
     void transmit(std::vector<uint8_t> frame);
     void put_on_link(const std::vector<uint8_t>& frame);
+    bool flush_tx_queue();
     void drop(WireDrop why, const char* detail);
     uint64_t now() const;
 
@@ -118,6 +129,8 @@ private:
     std::deque<Unresolved> unresolved_;  // oldest first
     size_t unresolved_bytes_ = 0;
     uint64_t arp_poll_at_ = 0;           // next re-ask for held frames, ns
+    std::deque<std::vector<uint8_t>> tx_queue_;  // frames the link could not take yet, oldest first
+    size_t tx_queue_bytes_ = 0;
 };
 
 }  // namespace hcasim::device

@@ -91,7 +91,8 @@ void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& po
             if (nap_until != Clock::time_point{}) {
                 if (now < nap_until) {
                     ++stats.naps;
-                    nap(policy.nap);
+                    if (hooks.nap) hooks.nap(policy.nap);
+                    else nap(policy.nap);
                     continue;
                 }
                 nap_until = {};  // probe spinning again, over a fresh window

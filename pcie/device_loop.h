@@ -6,7 +6,8 @@
 // scan finds nothing it either spins (sched_yield between scans: lowest
 // latency, costs a core) or naps (sleeps `nap` between scans: a core stays
 // free for the vCPUs, each doorbell waits up to `nap` plus the host's
-// timer wake-up).  Which one is measured, not configured: every
+// timer wake-up; a frame from the wire ends a nap early, see
+// LoopHooks::nap).  Which one is measured, not configured: every
 // `probe_window` of spinning the loop reads how long the thread waited for
 // a CPU (schedstat run_delay).  Waiting for more than a quarter of the
 // window means the cores are oversubscribed (both vCPUs busy, e.g. two
@@ -54,6 +55,9 @@ struct LoopHooks {
     std::function<bool()> poll;                          // true if it did work
     std::function<void(boost::asio::io_context&)> arm;   // before an idle sleep
     std::function<uint64_t()> next_deadline;             // ns, 0: none
+    // Sleeps at most `d`, waking early when the backend has work (a
+    // frame); replaces the plain nap between scans.
+    std::function<void(std::chrono::microseconds d)> nap;
 };
 
 // Runs until io is stopped.

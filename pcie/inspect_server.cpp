@@ -157,6 +157,8 @@ json InspectServer::port_json() {
                      {"tx_arp_queued", w.tx_arp_queued},
                      {"tx_arp_miss", w.tx_arp_miss},
                      {"tx_link_drops", w.tx_link_drops},
+                     {"tx_link_busy", w.tx_link_busy},
+                     {"rx_ring_full", wire_->link().rx_ring_full()},
                      {"rx_dropped", w.rx_dropped_total()},
                      {"rx_dropped_by_reason", drops},
                      {"arp_entries", port.arp().size()},

@@ -184,11 +184,14 @@ int main(int argc, char** argv) {
             hooks.poll = [&] { return port_wire->poll(); };
             hooks.arm = [&](boost::asio::io_context& c) { port_wire->arm(c); };
             hooks.next_deadline = [&] { return port_wire->next_deadline(); };
+            hooks.nap = [&](std::chrono::microseconds d) { port_wire->nap(d); };
         }
         hcasim::pcie::LoopStats loop_stats;
         hcasim::pcie::run_device_loop(io, hca, policy, loop_stats, hooks);
         trace.event("device_loop", "scans={} naps={} contended={} idle_sleeps={}", loop_stats.scans,
                     loop_stats.naps, loop_stats.contended, loop_stats.idle_sleeps);
+        // The port's final counters (as the inspection interface's "port").
+        trace.event("port", "{}", inspect.handle(R"({"cmd":"port"})"));
     } catch (const std::exception& e) {
         fmt::print(stderr, "hcasim-device: {}\n", e.what());
         return 1;

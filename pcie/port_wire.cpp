@@ -2,6 +2,8 @@
 #include "pcie/port_wire.h"
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -37,24 +39,30 @@ bool PortWire::poll() {
 }
 
 void PortWire::arm(boost::asio::io_context& io) {
-    if (armed_generation_ != link_.generation() || !link_.up()) {
-        // A new connection (or none): the waits hold dups of the link's
-        // fds (the link owns and closes its own), so drop the old ones.
-        for (FdWait* w : {&data_wait_, &ctl_wait_}) {
-            w->sd.reset();
-            w->pending = false;
-        }
-        armed_generation_ = 0;
-        if (!link_.up()) return;
-        armed_generation_ = link_.generation();
-        if (link_.data_fd() >= 0) data_wait_.sd.emplace(io, ::dup(link_.data_fd()));
-        if (link_.ctl_fd() >= 0) ctl_wait_.sd.emplace(io, ::dup(link_.ctl_fd()));
+    if (!wake_wait_) wake_wait_.emplace(io, ::dup(link_.wake_fd()));
+    // The wait first, then the request for a signal: Asio's reactor is
+    // edge-triggered, so a signal given before the wait is pending would
+    // be lost, and the device would sleep through its frames.
+    if (!wake_pending_) {
+        wake_pending_ = true;
+        wake_wait_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                               [this](const boost::system::error_code& ec) {
+                                   wake_pending_ = false;
+                                   if (ec) return;
+                                   eventfd_t v;
+                                   ::eventfd_read(wake_wait_->native_handle(), &v);
+                               });
     }
-    for (FdWait* w : {&data_wait_, &ctl_wait_}) {
-        if (!w->sd || w->pending) continue;
-        w->pending = true;
-        w->sd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                          [w](const boost::system::error_code&) { w->pending = false; });
+    link_.prepare_wait();
+}
+
+void PortWire::nap(std::chrono::microseconds d) {
+    link_.prepare_wait();
+    pollfd p{link_.wake_fd(), POLLIN, 0};
+    const timespec ts{0, static_cast<long>(d.count()) * 1000};
+    if (::ppoll(&p, 1, &ts, nullptr) > 0) {
+        eventfd_t v;
+        ::eventfd_read(link_.wake_fd(), &v);
     }
 }
 

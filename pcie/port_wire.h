@@ -2,7 +2,7 @@
 // optional pcap capture (--pcap) and egress faults (--wire-faults), put
 // behind the engine as its port backend (device/wire_port.h).  The device
 // loop calls poll() with every scan; while the device is idle, the link's
-// fds wake the event loop (arm()).
+// receive thread wakes the event loop (arm()).
 #pragma once
 
 #include "device/wire_port.h"
@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,10 +39,13 @@ public:
     // Receives what waits on the link, releases delayed frames, retries a
     // lost link.  True if anything happened.
     bool poll();
-    // Waits (asynchronously) for the link's data and control fds, so an
-    // idle device wakes for a frame.  Called by the device loop before it
-    // sleeps.
+    // Waits (asynchronously) for the link's wake fd, so an idle device
+    // wakes for a frame or a lost connection.  Called by the device loop
+    // before it sleeps.
     void arm(boost::asio::io_context& io);
+    // Sleeps at most `d`, or until the link's receive thread has frames
+    // (the device loop's nap while the host's cores are contended).
+    void nap(std::chrono::microseconds d);
     // The next time poll() must run, ns (fault delays; reconnecting); 0: none.
     uint64_t next_deadline() const;
 
@@ -56,13 +60,9 @@ private:
     VdeLink link_;
     PcapWriter pcap_;
     std::unique_ptr<device::WirePort> port_;
-    // Idle waits on the link's fds, for the connection `armed_generation_`.
-    struct FdWait {
-        std::optional<boost::asio::posix::stream_descriptor> sd;
-        bool pending = false;
-    };
-    FdWait data_wait_, ctl_wait_;
-    uint64_t armed_generation_ = 0;
+    // The idle wait on the link's wake fd (a dup: the link owns its own).
+    std::optional<boost::asio::posix::stream_descriptor> wake_wait_;
+    bool wake_pending_ = false;
 };
 
 }  // namespace hcasim::pcie

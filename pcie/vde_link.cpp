@@ -7,13 +7,23 @@ extern "C" {  // libvdeplug.h has no C++ guard
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 namespace hcasim::pcie {
+
+VdeLink::VdeLink(std::string url)
+    : url_(std::move(url)),
+      stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (!stop_fd_ || !wake_fd_) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
 
 std::string VdeLink::open() {
     close();
@@ -25,16 +35,22 @@ std::string VdeLink::open() {
     const int fd = vde_datafd(conn_);
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     ++generation_;
+    rx_failed_ = false;
+    ring_.clear();
+    rx_thread_ = std::thread([this, fd, cfd = vde_ctlfd(conn_)] { receive_loop(fd, cfd); });
     return "";
 }
 
 void VdeLink::close() {
+    if (rx_thread_.joinable()) {
+        ::eventfd_write(stop_fd_.get(), 1);
+        rx_thread_.join();
+        eventfd_t v;
+        ::eventfd_read(stop_fd_.get(), &v);
+    }
     if (conn_) vde_close(conn_);
     conn_ = nullptr;
 }
-
-int VdeLink::data_fd() const { return conn_ ? vde_datafd(conn_) : -1; }
-int VdeLink::ctl_fd() const { return conn_ ? vde_ctlfd(conn_) : -1; }
 
 void VdeLink::lost(const char*) {
     close();
@@ -42,20 +58,92 @@ void VdeLink::lost(const char*) {
     if (on_state_) on_state_(false);
 }
 
-bool VdeLink::send(const uint8_t* frame, size_t len) {
+VdeLink::SendResult VdeLink::send(const uint8_t* frame, size_t len) {
     if (!conn_) {
         ++send_drops_;
-        return false;
+        return SendResult::Dropped;
     }
-    const ssize_t n = vde_send(conn_, frame, len, 0);
-    if (n < 0) {
-        ++send_drops_;
-        if (errno == ECONNREFUSED || errno == ENOTCONN || errno == EPIPE || errno == ECONNRESET ||
-            errno == ENOENT)
-            lost("send");
-        return false;
+    ssize_t n;
+    int err;
+    {
+        std::lock_guard lock(io_mu_);
+        n = vde_send(conn_, frame, len, 0);
+        err = errno;
     }
-    return true;
+    if (n >= 0) return SendResult::Sent;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == EINTR) {
+        ++send_busy_;
+        return SendResult::Busy;
+    }
+    ++send_drops_;
+    if (err == ECONNREFUSED || err == ENOTCONN || err == EPIPE || err == ECONNRESET || err == ENOENT)
+        lost("send");
+    return SendResult::Dropped;
+}
+
+void VdeLink::wake() {
+    if (loop_waiting_.exchange(false)) ::eventfd_write(wake_fd_.get(), 1);
+}
+
+void VdeLink::prepare_wait() {
+    loop_waiting_ = true;
+    if (!ring_.empty() || rx_failed_) wake();
+}
+
+// The receive thread: waits for the data fd (and the control fd, which
+// the switch closes when it goes away), moves every waiting frame into
+// the ring, and wakes the loop if it sleeps.  It ends on stop_fd_ or
+// when the connection fails (rx_failed_; pump() then reports it).
+void VdeLink::receive_loop(int data_fd, int ctl_fd) {
+    pollfd fds[3] = {{stop_fd_.get(), POLLIN, 0}, {data_fd, POLLIN, 0}, {ctl_fd, POLLIN, 0}};
+    const nfds_t nfds = ctl_fd >= 0 ? 3 : 2;
+    bool full = false;
+    for (;;) {
+        // A full ring: leave the data for now, look again shortly.
+        if (full) fds[1].events = 0;
+        const int r = ::poll(fds, nfds, full ? 1 : -1);
+        fds[1].events = POLLIN;
+        if (r < 0 && errno != EINTR) break;
+        if (fds[0].revents) return;
+        if (nfds == 3 && fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char c;
+            const ssize_t n = ::recv(ctl_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+            if (n > 0) {
+                // The switch says something we do not read: stop watching.
+                fds[2].fd = -1;
+            }
+        }
+        full = false;
+        bool got = false;
+        for (;;) {
+            uint8_t* slot = ring_.reserve();
+            if (!slot) {
+                full = true;
+                rx_ring_full_.fetch_add(1, std::memory_order_relaxed);
+                break;
+            }
+            ssize_t n;
+            int err;
+            {
+                std::lock_guard lock(io_mu_);
+                n = vde_recv(conn_, slot, kMaxFrame, MSG_DONTWAIT);
+                err = errno;
+            }
+            if (n < 0) {
+                if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) break;
+                rx_failed_ = true;
+                wake();
+                return;
+            }
+            if (n == 0) break;
+            ring_.commit(static_cast<size_t>(n));
+            got = true;
+        }
+        if (got) wake();
+    }
+    rx_failed_ = true;
+    wake();
 }
 
 size_t VdeLink::pump(const OnFrame& on_frame, size_t budget) {
@@ -67,29 +155,16 @@ size_t VdeLink::pump(const OnFrame& on_frame, size_t budget) {
         }
         if (on_state_) on_state_(true);
     }
-    // The switch closes the control connection when it goes away.
-    if (const int cfd = vde_ctlfd(conn_); cfd >= 0) {
-        pollfd p{cfd, POLLIN, 0};
-        if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
-            char c;
-            const ssize_t r = ::recv(cfd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-                lost("control connection closed");
-                return 0;
-            }
-        }
-    }
+    loop_waiting_.store(false, std::memory_order_relaxed);
     size_t got = 0;
-    while (got < budget) {
-        const ssize_t n = vde_recv(conn_, buf_.data(), buf_.size(), MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) lost("recv");
-            break;
-        }
-        if (n == 0) break;
+    const uint8_t* frame;
+    size_t len;
+    while (got < budget && ring_.front(frame, len)) {
+        on_frame(frame, len);
+        ring_.pop();
         ++got;
-        on_frame(buf_.data(), static_cast<size_t>(n));
     }
+    if (got == 0 && rx_failed_) lost("the connection failed");
     return got;
 }
 

@@ -72,20 +72,26 @@ void RdmaEngine::receive(Packet& p) { rx_.push_back(std::move(p)); }
 void RdmaEngine::drain_rx() {
     if (in_rx_) return;
     in_rx_ = true;
-    while (!rx_.empty()) {
-        Packet p = std::move(rx_.front());
-        rx_.pop_front();
-        const OpInfo& op = op_info(p.opcode);
-        Qp* qp = qps.find(p.dest_qp);
-        if (!op.name || !qp) {
-            ++stats_.rx_dropped;
-            if (trace_dp_)
-                trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason={}", p.dest_qp,
-                             p.opcode, p.psn, op.name ? "unknown QPN" : "unknown opcode");
-            continue;
+    for (;;) {
+        while (!rx_.empty()) {
+            Packet p = std::move(rx_.front());
+            rx_.pop_front();
+            const OpInfo& op = op_info(p.opcode);
+            Qp* qp = qps.find(p.dest_qp);
+            if (!op.name || !qp) {
+                ++stats_.rx_dropped;
+                if (trace_dp_)
+                    trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason={}", p.dest_qp,
+                                 p.opcode, p.psn, op.name ? "unknown QPN" : "unknown opcode");
+                continue;
+            }
+            if (op.flags & kRequest) respond(*qp, p.dest_qp, p);
+            else complete(*qp, p.dest_qp, p);
         }
-        if (op.flags & kRequest) respond(*qp, p.dest_qp, p);
-        else complete(*qp, p.dest_qp, p);
+        // The packets received together are handled: their coalesced
+        // ACKs go (over loopback they come back at once, hence the loop).
+        if (acks_due_.empty()) break;
+        flush_acks();
     }
     in_rx_ = false;
 }

@@ -167,6 +167,12 @@ private:
     // The congestion window (Qp::cwnd): a loss halves it; acknowledged
     // packets grow it.
     void on_loss(Qp& qp);
+    // Responder ACKs are coalesced: send_ack() of a positive ACK only
+    // records it (Qp::ack_due); flush_ack() sends a QP's, flush_acks()
+    // every QP's, at the end of drain_rx() and before any other response
+    // of that QP.
+    void flush_ack(Qp& qp, uint32_t qpn);
+    void flush_acks();
     void on_acked(Qp& qp, uint32_t packets);
     void arm_ack_timer(uint32_t qpn, Qp& qp);
     // Queues a timer check for `qpn` at `deadline` (ns).  The heap keeps
@@ -222,6 +228,7 @@ private:
     using Timer = std::pair<uint64_t, uint32_t>;  // (deadline ns, qpn)
     std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
     std::deque<Packet> rx_;                // packets delivered by loopback
+    std::vector<uint32_t> acks_due_;       // QPs with a coalesced ACK to send (Qp::ack_due)
     std::vector<uint32_t> pending_fatal_;  // QPs on a CQ in error (fail_pending)
     bool in_rx_ = false;
     EngineStats stats_;

@@ -148,6 +148,9 @@ struct Qp {
     uint32_t rq_ci = 0;          // own RQ WQEs consumed
     bool in_send = false, in_write = false;
     bool nak_sent = false;       // a PSN-sequence NAK is outstanding
+    bool ack_due = false;        // a coalesced ACK waits (RdmaEngine::flush_ack)
+    uint32_t ack_due_psn = 0;    // the PSN it acknowledges
+    uint32_t ack_sent_psn = 0;   // the PSN of the last ACK sent
     bool has_rwqe = false;
     RecvWqe rwqe;
     uint32_t recv_offset = 0;    // bytes scattered into rwqe

@@ -62,19 +62,55 @@ uint8_t transport_of(uint32_t type) {
 }  // namespace
 
 void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn) {
+    (void)req;
+    if (syndrome == aeth::kAck) {
+        // Coalesced (IBTA 9.7.5.1: one ACK may answer every packet up to
+        // its PSN): sent once the packets received together are handled,
+        // or at once when it answers kAckEvery packets or more (a long
+        // message's window must open as it goes).
+        qp.ack_due_psn = psn;
+        if (!qp.ack_due) {
+            qp.ack_due = true;
+            acks_due_.push_back(qpn);
+        }
+        if (psn_diff(psn, qp.ack_sent_psn) >= static_cast<int32_t>(kAckEvery)) flush_ack(qp, qpn);
+        return;
+    }
+    flush_ack(qp, qpn);  // what was acknowledged goes first
     Packet a;
     fill_route(qp, a);
     a.opcode = bth::kAck;
     a.psn = psn;
     a.syndrome = syndrome;
     a.msn = qp.msn & 0xffffff;
-    (void)req;
-    if ((syndrome & aeth::kTypeMask) == aeth::kTypeAck) ++stats_.acks;
-    else if ((syndrome & aeth::kTypeMask) == aeth::kTypeRnr) ++stats_.rnr_naks;
+    if ((syndrome & aeth::kTypeMask) == aeth::kTypeRnr) ++stats_.rnr_naks;
     else ++stats_.naks;
     if (trace_dp_ && (syndrome & aeth::kTypeMask) != aeth::kTypeAck)
         trace_.event("nak", "qpn={:#x} psn={} syndrome={:#x}", qpn, psn, syndrome);
     emit(a);
+}
+
+void RdmaEngine::flush_ack(Qp& qp, uint32_t qpn) {
+    if (!qp.ack_due) return;
+    qp.ack_due = false;
+    (void)qpn;
+    if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd) return;
+    Packet a;
+    fill_route(qp, a);
+    a.opcode = bth::kAck;
+    a.psn = qp.ack_due_psn;
+    a.syndrome = aeth::kAck;
+    a.msn = qp.msn & 0xffffff;
+    qp.ack_sent_psn = qp.ack_due_psn;
+    ++stats_.acks;
+    emit(a);
+}
+
+void RdmaEngine::flush_acks() {
+    std::vector<uint32_t> due;
+    due.swap(acks_due_);
+    for (uint32_t qpn : due)
+        if (Qp* qp = qps.find(qpn)) flush_ack(*qp, qpn);
 }
 
 void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
@@ -190,6 +226,7 @@ static MrError scatter(MrEngine& mr, const Qp& qp, uint32_t off, const uint8_t* 
 
 void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResource& r,
                                      uint32_t from_psn, const Packet& req) {
+    flush_ack(qp, qpn);  // earlier packets' ACK before the responses
     const uint32_t mtu = qp.mtu;
     for (uint32_t k = static_cast<uint32_t>(psn_diff(from_psn, r.psn)); k < r.npkts; ++k) {
         Packet p;
@@ -292,6 +329,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
                 const int32_t in = psn_diff(p.psn, r.psn);
                 if (in < 0 || static_cast<uint32_t>(in) >= r.npkts) continue;
                 if (r.atomic) {
+                    flush_ack(qp, qpn);
                     Packet a;
                     fill_route(qp, a);
                     a.opcode = bth::kAtomicAck;
@@ -384,6 +422,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         r = RdAtomicResource{true, true, p.psn, 1, p.va, p.rkey, 8, orig};
         qp.epsn = psn_add(p.psn, 1);
         ++qp.msn;
+        flush_ack(qp, qpn);
         Packet a;
         fill_route(qp, a);
         a.opcode = bth::kAtomicAck;

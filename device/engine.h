@@ -172,6 +172,8 @@ private:
     // every QP's, at the end of drain_rx() and before any other response
     // of that QP.
     void flush_ack(Qp& qp, uint32_t qpn);
+    // An ACK or atomic ACK of this QP: its route, PSN, AETH syndrome and MSN.
+    Packet response(Qp& qp, uint8_t opcode, uint32_t psn, uint8_t syndrome);
     void flush_acks();
     void on_acked(Qp& qp, uint32_t packets);
     void arm_ack_timer(uint32_t qpn, Qp& qp);

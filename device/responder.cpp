@@ -61,6 +61,16 @@ uint8_t transport_of(uint32_t type) {
 
 }  // namespace
 
+Packet RdmaEngine::response(Qp& qp, uint8_t opcode, uint32_t psn, uint8_t syndrome) {
+    Packet a;
+    fill_route(qp, a);
+    a.opcode = opcode;
+    a.psn = psn;
+    a.syndrome = syndrome;
+    a.msn = qp.msn & 0xffffff;
+    return a;
+}
+
 void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn) {
     (void)req;
     if (syndrome == aeth::kAck) {
@@ -77,12 +87,7 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
         return;
     }
     flush_ack(qp, qpn);  // what was acknowledged goes first
-    Packet a;
-    fill_route(qp, a);
-    a.opcode = bth::kAck;
-    a.psn = psn;
-    a.syndrome = syndrome;
-    a.msn = qp.msn & 0xffffff;
+    Packet a = response(qp, bth::kAck, psn, syndrome);
     if ((syndrome & aeth::kTypeMask) == aeth::kTypeRnr) ++stats_.rnr_naks;
     else ++stats_.naks;
     if (trace_dp_ && (syndrome & aeth::kTypeMask) != aeth::kTypeAck)
@@ -95,12 +100,7 @@ void RdmaEngine::flush_ack(Qp& qp, uint32_t qpn) {
     qp.ack_due = false;
     (void)qpn;
     if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd) return;
-    Packet a;
-    fill_route(qp, a);
-    a.opcode = bth::kAck;
-    a.psn = qp.ack_due_psn;
-    a.syndrome = aeth::kAck;
-    a.msn = qp.msn & 0xffffff;
+    Packet a = response(qp, bth::kAck, qp.ack_due_psn, aeth::kAck);
     qp.ack_sent_psn = qp.ack_due_psn;
     ++stats_.acks;
     emit(a);
@@ -330,12 +330,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
                 if (in < 0 || static_cast<uint32_t>(in) >= r.npkts) continue;
                 if (r.atomic) {
                     flush_ack(qp, qpn);
-                    Packet a;
-                    fill_route(qp, a);
-                    a.opcode = bth::kAtomicAck;
-                    a.psn = r.psn;
-                    a.syndrome = aeth::kAck;
-                    a.msn = qp.msn & 0xffffff;
+                    Packet a = response(qp, bth::kAtomicAck, r.psn, aeth::kAck);
                     a.orig = r.orig;  // never applied twice
                     emit(a);
                 } else {
@@ -423,12 +418,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         qp.epsn = psn_add(p.psn, 1);
         ++qp.msn;
         flush_ack(qp, qpn);
-        Packet a;
-        fill_route(qp, a);
-        a.opcode = bth::kAtomicAck;
-        a.psn = p.psn;
-        a.syndrome = aeth::kAck;
-        a.msn = qp.msn & 0xffffff;
+        Packet a = response(qp, bth::kAtomicAck, p.psn, aeth::kAck);
         a.orig = orig;
         emit(a);
         return;

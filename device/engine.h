@@ -167,15 +167,15 @@ private:
     // The congestion window (Qp::cwnd): a loss halves it; acknowledged
     // packets grow it.
     void on_loss(Qp& qp);
+    void on_acked(Qp& qp, uint32_t packets);
     // Responder ACKs are coalesced: send_ack() of a positive ACK only
     // records it (Qp::ack_due); flush_ack() sends a QP's, flush_acks()
     // every QP's, at the end of drain_rx() and before any other response
     // of that QP.
-    void flush_ack(Qp& qp, uint32_t qpn);
+    void flush_ack(Qp& qp);
+    void flush_acks();
     // An ACK or atomic ACK of this QP: its route, PSN, AETH syndrome and MSN.
     Packet response(Qp& qp, uint8_t opcode, uint32_t psn, uint8_t syndrome);
-    void flush_acks();
-    void on_acked(Qp& qp, uint32_t packets);
     void arm_ack_timer(uint32_t qpn, Qp& qp);
     // Queues a timer check for `qpn` at `deadline` (ns).  The heap keeps
     // (deadline, qpn) pairs; an entry whose QP is gone or no longer has

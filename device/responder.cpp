@@ -83,10 +83,10 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
             qp.ack_due = true;
             acks_due_.push_back(qpn);
         }
-        if (psn_diff(psn, qp.ack_sent_psn) >= static_cast<int32_t>(kAckEvery)) flush_ack(qp, qpn);
+        if (psn_diff(psn, qp.ack_sent_psn) >= static_cast<int32_t>(kAckEvery)) flush_ack(qp);
         return;
     }
-    flush_ack(qp, qpn);  // what was acknowledged goes first
+    flush_ack(qp);  // what was acknowledged goes first
     Packet a = response(qp, bth::kAck, psn, syndrome);
     if ((syndrome & aeth::kTypeMask) == aeth::kTypeRnr) ++stats_.rnr_naks;
     else ++stats_.naks;
@@ -95,10 +95,9 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
     emit(a);
 }
 
-void RdmaEngine::flush_ack(Qp& qp, uint32_t qpn) {
+void RdmaEngine::flush_ack(Qp& qp) {
     if (!qp.ack_due) return;
     qp.ack_due = false;
-    (void)qpn;
     if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd) return;
     Packet a = response(qp, bth::kAck, qp.ack_due_psn, aeth::kAck);
     qp.ack_sent_psn = qp.ack_due_psn;
@@ -110,7 +109,7 @@ void RdmaEngine::flush_acks() {
     std::vector<uint32_t> due;
     due.swap(acks_due_);
     for (uint32_t qpn : due)
-        if (Qp* qp = qps.find(qpn)) flush_ack(*qp, qpn);
+        if (Qp* qp = qps.find(qpn)) flush_ack(*qp);
 }
 
 void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
@@ -226,7 +225,7 @@ static MrError scatter(MrEngine& mr, const Qp& qp, uint32_t off, const uint8_t* 
 
 void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResource& r,
                                      uint32_t from_psn, const Packet& req) {
-    flush_ack(qp, qpn);  // earlier packets' ACK before the responses
+    flush_ack(qp);  // earlier packets' ACK before the responses
     const uint32_t mtu = qp.mtu;
     for (uint32_t k = static_cast<uint32_t>(psn_diff(from_psn, r.psn)); k < r.npkts; ++k) {
         Packet p;
@@ -329,7 +328,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
                 const int32_t in = psn_diff(p.psn, r.psn);
                 if (in < 0 || static_cast<uint32_t>(in) >= r.npkts) continue;
                 if (r.atomic) {
-                    flush_ack(qp, qpn);
+                    flush_ack(qp);
                     Packet a = response(qp, bth::kAtomicAck, r.psn, aeth::kAck);
                     a.orig = r.orig;  // never applied twice
                     emit(a);
@@ -417,7 +416,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         r = RdAtomicResource{true, true, p.psn, 1, p.va, p.rkey, 8, orig};
         qp.epsn = psn_add(p.psn, 1);
         ++qp.msn;
-        flush_ack(qp, qpn);
+        flush_ack(qp);
         Packet a = response(qp, bth::kAtomicAck, p.psn, aeth::kAck);
         a.orig = orig;
         emit(a);

@@ -64,13 +64,9 @@ ssize_t recv_frame(VDECONN* c, uint8_t* buf, size_t len, int timeout_ms) {
 TEST_CASE("a full link holds frames back: every WRITE packet leaves once, in order, none lost" *
           doctest::skip(kNoVde)) {
     LinkPeer lp("backpressure", "02:00:00:78:00:01", "10.78.0.1", 64);
-    auto& device = lp.device;
-    VDECONN* peer = lp.peer;
-    ibv_pd* pd = lp.pd;
-    ibv_cq* cq = lp.cq;
     QpCaps caps;
     caps.send_wr = 16;
-    ibv_qp* qp = create_qp(pd, cq, cq, IBV_QPT_RC, caps);
+    ibv_qp* qp = create_qp(lp.pd, lp.cq, lp.cq, IBV_QPT_RC, caps);
     REQUIRE(qp);
     ibv_gid peer_gid{};
     const dev::Gid pg = mapped(kPeerIp);
@@ -82,7 +78,7 @@ TEST_CASE("a full link holds frames back: every WRITE packet leaves once, in ord
     REQUIRE(connect_qp(qp, 0x42, attr) == 0);
 
     constexpr uint32_t kWrites = 16, kLen = 64 * 1024, kPackets = kWrites * kLen / 1024;
-    auto buf = std::make_unique<Buffer>(pd, kLen, kAllAccess, 0x3c);
+    auto buf = std::make_unique<Buffer>(lp.pd, kLen, kAllAccess, 0x3c);
     for (uint32_t i = 0; i < kWrites; ++i)
         REQUIRE(post_one(qp, IBV_WR_RDMA_WRITE, {buf->sge(0, kLen)}, i, IBV_SEND_SIGNALED,
                             0x10000000ull + i * kLen, 0x1234) == 0);
@@ -91,15 +87,15 @@ TEST_CASE("a full link holds frames back: every WRITE packet leaves once, in ord
     uint8_t frame[9216];
     bool arp_seen = false;
     for (int i = 0; i < 50 && !arp_seen; ++i) {
-        const ssize_t len = recv_frame(peer, frame, sizeof frame, 200);
+        const ssize_t len = recv_frame(lp.peer, frame, sizeof frame, 200);
         arp_seen = len >= 42 && frame[12] == 0x08 && frame[13] == 0x06;
     }
     REQUIRE(arp_seen);
     const auto reply = arp_reply();
-    REQUIRE(vde_send(peer, reply.data(), reply.size(), 0) == static_cast<ssize_t>(reply.size()));
+    REQUIRE(vde_send(lp.peer, reply.data(), reply.size(), 0) == static_cast<ssize_t>(reply.size()));
 
     auto port = [&] {
-        auto j = nlohmann::json::parse(device->inspect(R"({"cmd":"port"})"), nullptr, false);
+        auto j = nlohmann::json::parse(lp.device->inspect(R"({"cmd":"port"})"), nullptr, false);
         REQUIRE_FALSE(j.is_discarded());
         return j;
     };
@@ -118,7 +114,7 @@ TEST_CASE("a full link holds frames back: every WRITE packet leaves once, in ord
         fa.src_mac = kPeerMac;
         fa.dst_mac = kDevMac;
         REQUIRE(dev::build_roce_frame(a, fa, ack) == dev::FrameError::None);
-        REQUIRE(vde_send(peer, ack.data(), ack.size(), 0) > 0);
+        REQUIRE(vde_send(lp.peer, ack.data(), ack.size(), 0) > 0);
     };
 
     // Read nothing until the device finds the link full.  Its congestion
@@ -141,7 +137,7 @@ TEST_CASE("a full link holds frames back: every WRITE packet leaves once, in ord
     // The responder: every packet in PSN order, an ACK for each AckReq.
     uint32_t expect = 100, packets = 0, out_of_order = 0, done = 0;
     while (done < kWrites) {
-        const ssize_t len = recv_frame(peer, frame, sizeof frame, 0);
+        const ssize_t len = recv_frame(lp.peer, frame, sizeof frame, 0);
         if (len > 0) {
             dev::Packet p;
             if (dev::parse_roce_frame(frame, static_cast<size_t>(len), p) != dev::FrameError::None) continue;
@@ -151,7 +147,7 @@ TEST_CASE("a full link holds frames back: every WRITE packet leaves once, in ord
             if (p.ack_req) send_ack(p.psn, packets);
             continue;
         }
-        for (const ibv_wc& wc : poll_cq(cq, kWrites - done, 1)) {
+        for (const ibv_wc& wc : poll_cq(lp.cq, kWrites - done, 1)) {
             CHECK_MESSAGE(wc.status == IBV_WC_SUCCESS, status_str(wc));
             ++done;
         }

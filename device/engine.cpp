@@ -69,6 +69,35 @@ void RdmaEngine::emit(Packet& p) {
 
 void RdmaEngine::receive(Packet& p) { rx_.push_back(std::move(p)); }
 
+void RdmaEngine::deliver(Packet& p) {
+    if (in_rx_ || !rx_.empty()) {
+        // Behind others (or from inside the engine): queued, in order.
+        if (p.len && p.data != p.owned.data()) {
+            p.owned.assign(p.data, p.data + p.len);
+            p.data = p.owned.data();
+        }
+        receive(p);
+        return;
+    }
+    in_rx_ = true;
+    dispatch(p);
+    in_rx_ = false;
+}
+
+void RdmaEngine::dispatch(Packet& p) {
+    const OpInfo& op = op_info(p.opcode);
+    Qp* qp = qps.find(p.dest_qp);
+    if (!op.name || !qp) {
+        ++stats_.rx_dropped;
+        if (trace_dp_)
+            trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason={}", p.dest_qp, p.opcode, p.psn,
+                         op.name ? "unknown QPN" : "unknown opcode");
+        return;
+    }
+    if (op.flags & kRequest) respond(*qp, p.dest_qp, p);
+    else complete(*qp, p.dest_qp, p);
+}
+
 void RdmaEngine::drain_rx() {
     if (in_rx_) return;
     in_rx_ = true;
@@ -76,17 +105,7 @@ void RdmaEngine::drain_rx() {
         while (!rx_.empty()) {
             Packet p = std::move(rx_.front());
             rx_.pop_front();
-            const OpInfo& op = op_info(p.opcode);
-            Qp* qp = qps.find(p.dest_qp);
-            if (!op.name || !qp) {
-                ++stats_.rx_dropped;
-                if (trace_dp_)
-                    trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason={}", p.dest_qp,
-                                 p.opcode, p.psn, op.name ? "unknown QPN" : "unknown opcode");
-                continue;
-            }
-            if (op.flags & kRequest) respond(*qp, p.dest_qp, p);
-            else complete(*qp, p.dest_qp, p);
+            dispatch(p);
         }
         // The packets received together are handled: their coalesced
         // ACKs go (over loopback they come back at once, hence the loop).
@@ -202,7 +221,7 @@ bool RdmaEngine::poll() {
         if (Qp* again = qps.find(qpn); again && !again->scheduled && current_send(*again))
             schedule(qpn, *again);
     }
-    if (!rx_.empty()) {
+    if (!rx_.empty() || !acks_due_.empty()) {
         drain_rx();
         work = true;
     }

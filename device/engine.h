@@ -67,11 +67,16 @@ public:
     // sent and not yet answered (Qp::cwnd: it starts at kCwndInit, grows
     // by kAckEvery per window of acknowledged packets, and halves on a
     // loss, a PSN-sequence NAK or an ACK timeout).  The minimum holds
-    // kAckEvery packets, so a window always carries an AckReq.
+    // kAckEvery packets, so a window always carries an AckReq.  The
+    // maximum keeps one QP's unanswered frames under what a vde_switch
+    // port queues toward a receiver that lags: its socket's default send
+    // buffer, 212,992 bytes (net.core.wmem_default), holds about 92 frames
+    // of a 1024-byte MTU (~2.3 KB of kernel memory each); a larger window
+    // only turns a busy receiver into switch drops and go-back-N.
     static constexpr uint32_t kAckEvery = 16;
     static constexpr uint32_t kCwndMin = 2 * kAckEvery;
     static constexpr uint32_t kCwndInit = 64;
-    static constexpr uint32_t kCwndMax = 128;
+    static constexpr uint32_t kCwndMax = 80;
 
     RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();
@@ -120,8 +125,17 @@ public:
     bool port_active() const { return backend_ && backend_->link_up(); }
     const Gid& gid(uint32_t index) const { return gids_[index % 2]; }
     bool is_local_gid(const Gid& g) const;
-    // A packet arrived from the port backend.
+    // A packet arrived from the port backend; it is queued and handled
+    // by the next poll() (the payload must outlive the call: p.owned).
     void receive(Packet& p);
+    // A packet arrived from the wire: handled now when nothing is queued
+    // before it (its payload, p.data, need only be valid for this call),
+    // else queued like receive() with its payload copied.  The ACKs it
+    // makes wait for flush_rx(), so one batch of frames gets one ACK.
+    void deliver(Packet& p);
+    // The end of a batch of deliver()ed packets: queued packets are
+    // handled and the coalesced ACKs go.
+    void flush_rx() { drain_rx(); }
     // Packets received and not yet handled (a backend bounds this).
     size_t rx_pending() const { return rx_.size(); }
     // The backend's link went up or down: the status page's port state
@@ -211,6 +225,8 @@ private:
     void check_cq_arm(uint32_t cqn, Cq& cq);
     void fire_timers();
     void emit(Packet& p);
+    // Hands one received packet to its QP's responder or completer.
+    void dispatch(Packet& p);
     void drain_rx();
     void detach(std::vector<uint32_t>& list, uint32_t handle);
     SendWqe* current_send(Qp& qp);

@@ -4,18 +4,21 @@
 #include "device/icrc.h"
 #include "device/opcodes.h"
 
+#include <cassert>
 #include <cstring>
 
 namespace hcasim::device {
 namespace {
 
+// Writes big-endian fields into a buffer sized beforehand.
 class Writer {
 public:
-    explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
-    void u8(uint8_t v) { out_.push_back(v); }
+    explicit Writer(uint8_t* p) : p_(p) {}
+    void u8(uint8_t v) { *p_++ = v; }
     void u16(uint16_t v) {
-        u8(static_cast<uint8_t>(v >> 8));
-        u8(static_cast<uint8_t>(v));
+        p_[0] = static_cast<uint8_t>(v >> 8);
+        p_[1] = static_cast<uint8_t>(v);
+        p_ += 2;
     }
     void u24(uint32_t v) {
         u8(static_cast<uint8_t>(v >> 16));
@@ -30,12 +33,13 @@ public:
         u32(static_cast<uint32_t>(v));
     }
     void bytes(const void* p, size_t n) {
-        const auto* b = static_cast<const uint8_t*>(p);
-        out_.insert(out_.end(), b, b + n);
+        if (n) std::memcpy(p_, p, n);
+        p_ += n;
     }
+    uint8_t* at() const { return p_; }
 
 private:
-    std::vector<uint8_t>& out_;
+    uint8_t* p_;
 };
 
 class Reader {
@@ -177,13 +181,13 @@ FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vect
     const uint32_t pad = (4 - (p.len & 3)) & 3;
     const size_t transport = op.hdr_len + size_t{p.len} + pad + kIcrcLen;
     const size_t ip_total = kIpv4HeaderLen + kUdpHeaderLen + transport;
-    out.reserve(kEthHeaderLen + ip_total);
-    Writer w(out);
+    out.resize(kEthHeaderLen + ip_total);  // a reused buffer keeps its capacity
+    Writer w(out.data());
     w.bytes(addr.dst_mac.data(), 6);
     w.bytes(addr.src_mac.data(), 6);
     w.u16(kEtherTypeIpv4);
     // IPv4 (RFC 791): DF set, as RoCEv2 senders do.
-    const size_t ip_at = out.size();
+    uint8_t* const ip = w.at();
     w.u8(0x45);
     w.u8(p.traffic_class);
     w.u16(static_cast<uint16_t>(ip_total));
@@ -194,9 +198,9 @@ FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vect
     w.u16(0);  // checksum, below
     w.u32(sip);
     w.u32(dip);
-    const uint16_t csum = ip_checksum(out.data() + ip_at, kIpv4HeaderLen);
-    out[ip_at + 10] = static_cast<uint8_t>(csum >> 8);
-    out[ip_at + 11] = static_cast<uint8_t>(csum);
+    const uint16_t csum = ip_checksum(ip, kIpv4HeaderLen);
+    ip[10] = static_cast<uint8_t>(csum >> 8);
+    ip[11] = static_cast<uint8_t>(csum);
     // UDP: checksum 0 (Annex A17.3.2: the ICRC protects the packet).
     w.u16(addr.udp_sport);
     w.u16(kRoceV2Port);
@@ -212,10 +216,11 @@ FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vect
     w.u8(p.ack_req ? 0x80 : 0);
     w.u24(p.psn);
     write_ext(w, p, op.flags);
-    if (p.len) w.bytes(p.data, p.len);
+    w.bytes(p.data, p.len);
     for (uint32_t i = 0; i < pad; ++i) w.u8(0);
-    const uint32_t icrc = roce_icrc_ipv4(out.data() + ip_at, out.size() - ip_at);
+    const uint32_t icrc = roce_icrc_ipv4(ip, static_cast<size_t>(w.at() - ip));
     for (int i = 0; i < 4; ++i) w.u8(static_cast<uint8_t>(icrc >> (8 * i)));  // LSB first
+    assert(w.at() == out.data() + out.size());  // the opcode table's hdr_len matches write_ext
     return FrameError::None;
 }
 

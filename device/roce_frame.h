@@ -56,10 +56,11 @@ const char* to_string(FrameError e);
 // The IPv4 address (host order) of an IPv4-mapped GID, or false.
 bool gid_to_ipv4(const Gid& gid, uint32_t& ipv4);
 
-// Appends the frame of `p` to `out` (cleared first).  The source and
-// destination IPv4 addresses come from p.sgid and p.dgid, which must be
-// IPv4-mapped (else NotIpv4Gid and nothing is written).  The pad is
-// computed from p.len.
+// Writes the frame of `p` into `out`, resized to the frame's length (a
+// reused buffer keeps its capacity, so a sender allocates nothing).  The
+// source and destination IPv4 addresses come from p.sgid and p.dgid,
+// which must be IPv4-mapped (else NotIpv4Gid and `out` is left empty).
+// The pad is computed from p.len.
 FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vector<uint8_t>& out);
 
 // Parses a whole Ethernet frame (Ethernet padding after the IP packet is

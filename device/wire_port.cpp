@@ -66,7 +66,7 @@ void WirePort::send(Packet& p) {
     a.src_mac = engine_.port().mac;
     if (mac) a.dst_mac = *mac;
     a.udp_sport = udp_sport(p);
-    std::vector<uint8_t> f;
+    std::vector<uint8_t>& f = frame_;  // reused: no allocation per frame
     if (build_roce_frame(p, a, f) != FrameError::None) {
         ++stats_.tx_no_route;
         return;
@@ -74,8 +74,9 @@ void WirePort::send(Packet& p) {
     if (f.size() < kMinFrame) f.resize(kMinFrame, 0);
     // Held frames leave when the ARP reply arrives (on_frame), before any
     // later frame to that peer: a flow's order is kept.
-    if (!mac) return hold(dip, std::move(f));
-    transmit(std::move(f));
+    if (!mac) return hold(dip, f);
+    if (!faults_.config().any()) return put_on_link(f);  // copied only if the link is busy
+    transmit(f);
 }
 
 void WirePort::hold(uint32_t ipv4, std::vector<uint8_t> frame) {
@@ -228,11 +229,7 @@ void WirePort::on_frame(const uint8_t* frame, size_t len) {
     // the membership bit is not compared).
     if ((p.pkey & 0x7fff) != 0x7fff) return drop(WireDrop::BadPkey, "");
     if (engine_.rx_pending() >= kRxBacklog) return drop(WireDrop::Overrun, "");
-    if (p.len) {
-        p.owned.assign(p.data, p.data + p.len);  // the link reuses its buffer
-        p.data = p.owned.data();
-    }
-    engine_.receive(p);
+    engine_.deliver(p);  // p.data points into the link's buffer: valid for this call
 }
 
 void WirePort::on_link_state(bool up) {

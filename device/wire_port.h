@@ -126,6 +126,7 @@ private:
     ArpTable arp_;
     WireFaults faults_;
     WireStats stats_;
+    std::vector<uint8_t> frame_;          // the frame send() builds
     std::deque<Unresolved> unresolved_;  // oldest first
     size_t unresolved_bytes_ = 0;
     uint64_t arp_poll_at_ = 0;           // next re-ask for held frames, ns

@@ -34,6 +34,7 @@ std::string PortWire::start() {
 bool PortWire::poll() {
     if (!port_) return false;
     const size_t got = link_.pump([this](const uint8_t* f, size_t n) { port_->on_frame(f, n); });
+    if (got) hca_.engine().flush_rx();  // one ACK for the batch
     const bool sent = port_->poll();
     return got > 0 || sent;
 }

@@ -64,19 +64,24 @@ class RdmaEngine {
 public:
     // RC requester: how often a long SEND/WRITE asks for an ACK (BTH
     // AckReq), and the bounds of a QP's congestion window, in packets
-    // sent and not yet answered (Qp::cwnd: it starts at kCwndInit, grows
-    // by kAckEvery per window of acknowledged packets, and halves on a
-    // loss, a PSN-sequence NAK or an ACK timeout).  The minimum holds
-    // kAckEvery packets, so a window always carries an AckReq.  The
-    // maximum keeps one QP's unanswered frames under what a vde_switch
-    // port queues toward a receiver that lags: its socket's default send
-    // buffer, 212,992 bytes (net.core.wmem_default), holds about 92 frames
-    // of a 1024-byte MTU (~2.3 KB of kernel memory each); a larger window
-    // only turns a busy receiver into switch drops and go-back-N.
-    static constexpr uint32_t kAckEvery = 16;
-    static constexpr uint32_t kCwndMin = 2 * kAckEvery;
-    static constexpr uint32_t kCwndInit = 64;
-    static constexpr uint32_t kCwndMax = 80;
+    // sent and not yet answered (Qp::cwnd: it starts at `init`, grows by
+    // `ack_every` per window of acknowledged packets, and halves on a
+    // loss, a PSN-sequence NAK or an ACK timeout, down to `min`, which
+    // holds two AckReqs), by path MTU.  The maximum keeps one QP's
+    // unanswered frames under what a switch port queues toward a receiver
+    // that lags: a vde_switch port's socket has the default send buffer,
+    // 212,992 bytes (net.core.wmem_default), which the kernel charges per
+    // frame, ~2.3 KB for a frame of a 1024-byte MTU (about 92 fit), ~4.3 KB
+    // for 2048 (49) and ~8.4 KB for 4096 (25).  A larger window only turns
+    // a busy receiver into switch drops and go-back-N.
+    struct RcWindow {
+        uint32_t ack_every, min, init, max;
+    };
+    static constexpr RcWindow rc_window(uint32_t path_mtu) {
+        if (path_mtu >= 4096) return {8, 16, 24, 24};
+        if (path_mtu >= 2048) return {8, 16, 32, 44};
+        return {16, 32, 64, 80};
+    }
 
     RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();

@@ -133,7 +133,7 @@ struct Qp {
     uint32_t rd_atomic_out = 0;  // READ/atomic requests outstanding
     uint32_t retry_left = 7, rnr_left = 7;
     uint64_t ack_deadline = 0;   // ns; 0 = no timer
-    uint32_t cwnd = 64;          // congestion window, packets (RdmaEngine::kCwndInit)
+    uint32_t cwnd = 64;          // congestion window, packets (RdmaEngine::rc_window)
     uint32_t cwnd_acked = 0;     // packets acknowledged towards the next increase
     uint64_t rnr_deadline = 0;   // ns; 0 = not waiting
     bool scheduled = false;      // in the engine's ready list

@@ -216,7 +216,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
         }
         if (imm && last) p.imm = w.ctrl.imm_data;
         p.se = last && (w.ctrl.flags & HCASIM_WQE_SOLICITED);
-        p.ack_req = last || (k % kAckEvery) == kAckEvery - 1;
+        p.ack_req = last || (k + 1) % rc_window(qp.mtu).ack_every == 0;
         break;
     }
     case wr::kRdmaRead:
@@ -319,7 +319,7 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
         }
         if (qp.type == qpt::kRc) {
             // The congestion window of unanswered packets (the ACK every
-            // kAckEvery packets and the READ responses open it): a loss
+            // rc_window().ack_every packets and the READ responses open it): a loss
             // then costs at most this much go-back-N, and a switch's
             // queues are not flooded.  A READ counts all its response
             // packets; one always may go.
@@ -339,7 +339,7 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
 }
 
 void RdmaEngine::on_loss(Qp& qp) {
-    qp.cwnd = std::max(kCwndMin, qp.cwnd / 2);
+    qp.cwnd = std::max(rc_window(qp.mtu).min, qp.cwnd / 2);
     qp.cwnd_acked = 0;
 }
 
@@ -347,7 +347,8 @@ void RdmaEngine::on_acked(Qp& qp, uint32_t packets) {
     qp.cwnd_acked += packets;
     if (qp.cwnd_acked < qp.cwnd) return;
     qp.cwnd_acked -= qp.cwnd;
-    qp.cwnd = std::min(kCwndMax, qp.cwnd + kAckEvery);
+    const RcWindow win = rc_window(qp.mtu);
+    qp.cwnd = std::min(win.max, qp.cwnd + win.ack_every);
 }
 
 void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {

@@ -76,14 +76,14 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
     if (syndrome == aeth::kAck) {
         // Coalesced (IBTA 9.7.5.1: one ACK may answer every packet up to
         // its PSN): sent once the packets received together are handled,
-        // or at once when it answers kAckEvery packets or more (a long
+        // or at once when it answers rc_window().ack_every packets or more (a long
         // message's window must open as it goes).
         qp.ack_due_psn = psn;
         if (!qp.ack_due) {
             qp.ack_due = true;
             acks_due_.push_back(qpn);
         }
-        if (psn_diff(psn, qp.ack_sent_psn) >= static_cast<int32_t>(kAckEvery)) flush_ack(qp);
+        if (psn_diff(psn, qp.ack_sent_psn) >= static_cast<int32_t>(rc_window(qp.mtu).ack_every)) flush_ack(qp);
         return;
     }
     flush_ack(qp);  // what was acknowledged goes first

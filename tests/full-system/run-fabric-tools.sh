@@ -5,7 +5,12 @@
 # Linux Soft-RoCE (the Debian kernel's rdma_rxe on its eth0, with Debian's
 # libibverbs and rxe provider):
 #
-#   run-fabric-tools.sh SRC BUILD hcasim|rxe
+#   run-fabric-tools.sh SRC BUILD hcasim|rxe [MTU]
+#
+# MTU: the Ethernet MTU of the wire and every port (run-fabric --mtu;
+# default 1500, RoCE MTU 1024).  At 9000 (RoCE MTU 4096, libvdeplug4's
+# switch) the capture must also hold full 4096-byte payloads from both
+# ends.
 #
 # rdma-core's tools, unchanged from Debian sid (ibverbs-utils and perftest),
 # run between the guests in BOTH directions: once with a as the server and
@@ -26,6 +31,7 @@ set -euo pipefail
 src=${1:?source dir}
 build=${2:?build dir}
 peer=${3:?peer kind: hcasim or rxe}
+mtu=${4:-1500}
 work=$(mktemp -d)
 trap '[ -n "${HCASIM_KEEP:-}" ] || rm -rf "$work"' EXIT
 
@@ -86,7 +92,7 @@ echo "fabric-tools $HCASIM_FABRIC_SELF: $passed passed, $failed failed"
 GUEST
 
 status=0
-HCASIM_BUILD_DIR=$build "$src/scripts/run-fabric" --b "$peer" --pcap "$work/a.pcap" --timeout 900 \
+HCASIM_BUILD_DIR=$build "$src/scripts/run-fabric" --b "$peer" --pcap "$work/a.pcap" --mtu "$mtu" --timeout 900 \
     --cmd-a "$guest" --cmd-b "$guest" >"$work/out" 2>&1 || status=$?
 cat "$work/out"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -130,5 +136,16 @@ for src_ip in 10.0.0.11 "$b_ip"; do
             fail "no frame from $src_ip with BTH opcode $op in the capture"
     done
 done
+if [ "$mtu" -ge 4192 ]; then
+    # Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + 4096 + ICRC 4: a full
+    # middle packet of a RoCE MTU of 4096
+    "${tshark[@]}" -Y 'infiniband && frame.len >= 4154' -T fields -e ip.src 2>/dev/null |
+        sort | uniq -c >"$work/jumbo"
+    echo "--- frames of 4096-byte payloads or more: count, source"
+    sed 's/^/    /' "$work/jumbo"
+    for src_ip in 10.0.0.11 "$b_ip"; do
+        grep -Eq "^ *[0-9]+ $src_ip\$" "$work/jumbo" || fail "no 4096-byte payload from $src_ip at MTU $mtu"
+    done
+fi
 total=$(wc -l <"$work/protocols")
-echo "full-system fabric tools (hcasim <-> $peer): passed; $total frames captured, none malformed"
+echo "full-system fabric tools (hcasim <-> $peer, MTU $mtu): passed; $total frames captured, none malformed"

@@ -14,6 +14,15 @@ namespace hcasim::device {
 
 namespace {
 
+// Every path MTU's window starts within its bounds, and its minimum holds
+// two AckReqs (so a halved window still gets an ACK back).
+constexpr bool window_sound(uint32_t path_mtu) {
+    const RdmaEngine::RcWindow w = RdmaEngine::rc_window(path_mtu);
+    return w.ack_every > 0 && w.min == 2 * w.ack_every && w.min <= w.init && w.init <= w.max;
+}
+static_assert(window_sound(256) && window_sound(512) && window_sound(1024) && window_sound(2048) &&
+              window_sound(4096));
+
 uint8_t wc_opcode_for(uint8_t wr_op) {
     switch (wr_op) {
     case wr::kRdmaWrite:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full system: two guests on one wire (scripts/run-fabric: a vde_switch,
-# each guest with a virtio-net NIC on it).  Guest a has an hcasim HCA whose
+# or libvdeplug4's switch above MTU 1500, each guest with a virtio-net NIC
+# on it).  Guest a has an hcasim HCA whose
 # port 1 is on the same switch; guest b has either another hcasim HCA or
 # Linux Soft-RoCE (the Debian kernel's rdma_rxe on its eth0, with Debian's
 # libibverbs and rxe provider):

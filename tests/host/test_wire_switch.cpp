@@ -205,15 +205,18 @@ void megabyte_writes_and_reads(unsigned mtu, ibv_mtu path_mtu) {
                          dst.addr(m * kMiB), dst.mr->rkey) == 0);
     expect_success(f.cq[0], kMsgs);
     CHECK(std::memcmp(src.data.data(), back.data.data(), src.data.size()) == 0);
-    // HCA 1 received the WRITEs and HCA 0 the READ responses: 8 MiB in
-    // packets of `mtu`, and less than twice that many frames (the ACKs,
-    // the READ requests and any resent packets), so no smaller packets.
+    // HCA 1 received the WRITEs and HCA 0 the READ responses: 8 MiB each,
+    // in packets of `mtu`.  The WRITEs are paced by the window, so HCA 1
+    // got less than twice that many frames (the READ requests and any
+    // resent packets besides): no smaller packets.  (READ responses are
+    // not paced; the switch may drop some and the READs resume, so HCA 0's
+    // count has no such bound.)
     const uint64_t packets = 8 * kMiB / mtu;
     for (int i = 0; i < 2; ++i) {
         auto p = f.wire(i);
         INFO("HCA ", i, ": ", p.dump());
         CHECK(p["wire"]["rx_frames"].get<uint64_t>() >= packets);
-        CHECK(p["wire"]["rx_frames"].get<uint64_t>() < 2 * packets);
+        if (i == 1) CHECK(p["wire"]["rx_frames"].get<uint64_t>() < 2 * packets);
         CHECK(p["wire"]["rx_dropped"].get<uint64_t>() == 0);
         CHECK(p["wire"]["tx_link_drops"].get<uint64_t>() == 0);
     }

@@ -438,13 +438,14 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     if (mask & qpa::kPathMtu) {
         t.path_mtu = a.path_mtu;
         qp->mtu = std::min(mtu_bytes(a.path_mtu), port_.mtu);
-        qp->cwnd = rc_window(qp->mtu).init;
     }
     if (mask & qpa::kTimeout) t.timeout = a.timeout;
     if (mask & qpa::kRetryCnt) {
         t.retry_cnt = a.retry_cnt;
         qp->retry_left = a.retry_cnt;
-        qp->cwnd = rc_window(qp->mtu).init;  // a new connection starts afresh
+        // A new connection starts afresh; its path MTU is known (RC: RTR
+        // requires it, and retry_cnt is set only on the way to RTS).
+        qp->cwnd = rc_window(qp->mtu).init;
         qp->cwnd_acked = 0;
     }
     if (mask & qpa::kRnrRetry) {

@@ -327,10 +327,10 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
             if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.rd_atomic_out > 0) break;
         }
         if (qp.type == qpt::kRc) {
-            // The congestion window of unanswered packets (the ACK every
-            // rc_window().ack_every packets and the READ responses open it): a loss
-            // then costs at most this much go-back-N, and a switch's
-            // queues are not flooded.  A READ counts all its response
+            // The congestion window of unanswered packets (the ACKs asked
+            // every rc_window().ack_every packets and the READ responses
+            // open it): a loss then costs at most this much go-back-N,
+            // and a switch's queues are not flooded.  A READ counts all its response
             // packets; one always may go.
             const uint32_t out = unanswered(qp, *w);
             const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? w->npkts : 1;

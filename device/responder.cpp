@@ -76,8 +76,8 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
     if (syndrome == aeth::kAck) {
         // Coalesced (IBTA 9.7.5.1: one ACK may answer every packet up to
         // its PSN): sent once the packets received together are handled,
-        // or at once when it answers rc_window().ack_every packets or more (a long
-        // message's window must open as it goes).
+        // or at once when it answers rc_window().ack_every packets or
+        // more (a long message's window must open as it goes).
         qp.ack_due_psn = psn;
         if (!qp.ack_due) {
             qp.ack_due = true;

@@ -49,6 +49,8 @@ void RdmaEngine::qp_error(uint32_t qpn, Qp& qp, uint8_t event) {
 
 void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     qp.ack_deadline = qp.rnr_deadline = 0;
+    qp.req_stash.clear();
+    qp.resp_stash.clear();
     // Send side: what was taken, then what is still in the SQ.
     while (!qp.inflight.empty()) {
         SendWqe& w = qp.inflight.front();
@@ -90,25 +92,82 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     }
 }
 
+void RdmaEngine::retire_front(uint32_t qpn, Qp& qp, uint8_t status, uint32_t vendor_err) {
+    SendWqe& w = qp.inflight.front();
+    complete_send(qpn, qp, w, status, vendor_err);
+    if (w.counted) --qp.rd_atomic_out;
+    qp.inflight.pop_front();
+    if (qp.send_pos) --qp.send_pos;
+    if (status != wc::kSuccess) qp_error(qpn, qp, ev::kNone);
+}
+
 void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
     qp.ack_deadline = 0;
     if (qp.inflight.empty() || qp.state == qps::kErr) return;
+    ++stats_.ack_timeouts;
     SendWqe& w = qp.inflight.front();
+    // retry_cnt + 1 timeouts in a row without progress end the QP (IBTA
+    // 9.7.5.2.6: retry_cnt retries after the first try).
     if (qp.retry_left == 0) {
         trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, w.first_psn);
-        complete_send(qpn, qp, w, wc::kRetryExcErr, 0);
-        qp.inflight.pop_front();
-        qp_error(qpn, qp, ev::kNone);
+        retire_front(qpn, qp, wc::kRetryExcErr);
         return;
     }
     --qp.retry_left;
     on_loss(qp);
-    // Resend from the oldest unacknowledged packet (a READ whole, see rewind).
+    // Resend from the oldest unacknowledged packet (a READ from its first
+    // missing response, see rewind).
     rewind(qpn, qp, w.rd_atomic ? w.first_psn : psn_add(w.first_psn, std::min(w.acked_pkts, w.npkts - 1)));
+    qp.rewound = false;  // a timeout is no NAK: a NAK for this PSN is news
     arm_ack_timer(qpn, qp);
 }
 
+std::optional<uint32_t> RdmaEngine::expected_response(const Qp& qp) const {
+    if (qp.inflight.empty()) return std::nullopt;
+    const SendWqe& w = qp.inflight.front();
+    if (!w.rd_atomic) return std::nullopt;
+    return w.ctrl.opcode == wr::kRdmaRead ? psn_add(w.first_psn, w.resp_bytes / qp.mtu) : w.first_psn;
+}
+
+void RdmaEngine::read_gap(uint32_t qpn, Qp& qp) {
+    qp.resp_stash.clear();
+    if (qp.read_gap_retry || qp.inflight.empty()) return;
+    const uint32_t expect = *expected_response(qp);
+    // An implied NAK (IBTA 9.7.5.2): asked again from the first missing
+    // response.  It costs no retry (the ACK timer, which does, takes over
+    // if the new request is lost too).
+    on_loss(qp);
+    rewind(qpn, qp, expect);
+    qp.read_gap_retry = true;
+}
+
+void RdmaEngine::on_response_reorder_timeout(uint32_t qpn, Qp& qp) {
+    qp.resp_stash.deadline = 0;
+    if (qp.resp_stash.empty()) return;
+    if (qp.state != qps::kRts && qp.state != qps::kSqd) return qp.resp_stash.clear();
+    read_gap(qpn, qp);
+}
+
 void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
+    complete_one(qp, qpn, p);
+    // Responses held ahead of a gap that this one closed, lowest PSN first.
+    while (!qp.resp_stash.empty()) {
+        if (qp.inflight.empty() || (qp.state != qps::kRts && qp.state != qps::kSqd)) {
+            qp.resp_stash.clear();
+            break;
+        }
+        auto& held = qp.resp_stash.held;
+        auto lowest = std::min_element(held.begin(), held.end(), [](const Packet& a, const Packet& b) {
+            return psn_diff(a.psn, b.psn) < 0;
+        });
+        const std::optional<uint32_t> expect = expected_response(qp);
+        if (expect && psn_diff(lowest->psn, *expect) > 0) break;  // still ahead
+        std::optional<Packet> next = qp.resp_stash.take(lowest->psn);
+        complete_one(qp, qpn, *next);
+    }
+}
+
+void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     const OpInfo& op = op_info(p.opcode);
     auto drop = [&](const char* why) {
         ++qp.rx_dropped;
@@ -122,89 +181,130 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     bool progress = false;
     uint32_t acked = 0;  // packets this response answers, for the congestion window
     // Retire SEND/WRITE WQEs acknowledged by this packet: an ACK covers
-    // its PSN; any other response implicitly acknowledges earlier PSNs.
+    // its PSN; any other response (a NAK too) implicitly acknowledges
+    // earlier PSNs (IBTA 9.7.5.2.1).
     const bool is_ack = (op.flags & kAckOp) != 0;
-    const bool positive = !(op.flags & kHasAeth) || (p.syndrome & aeth::kTypeMask) == aeth::kTypeAck;
+    const bool has_aeth = (op.flags & kHasAeth) != 0;
+    const bool positive = !has_aeth || (p.syndrome & aeth::kTypeMask) == aeth::kTypeAck;
     while (!qp.inflight.empty()) {
         SendWqe& w = qp.inflight.front();
         if (w.rd_atomic || !w.all_sent) break;
         const int32_t d = psn_diff(p.psn, w.last_psn());
         if (!(d > 0 || (d == 0 && is_ack && positive))) break;
         acked += w.npkts - std::min(w.acked_pkts, w.npkts);
-        complete_send(qpn, qp, w, wc::kSuccess, 0);
-        qp.inflight.pop_front();
-        if (qp.send_pos) --qp.send_pos;
+        retire_front(qpn, qp, wc::kSuccess);
         progress = true;
     }
 
-    // A positive ACK inside a multi-packet SEND/WRITE (the requester asks
-    // one every 64 packets): progress too, so the ACK timer restarts and
-    // a retransmission resumes after it (IBTA 9.7.5.2: the timer runs
-    // while packets are outstanding without a response).
-    if (is_ack && positive && !qp.inflight.empty()) {
+    // An ACK inside a multi-packet SEND/WRITE (the requester asks one
+    // every rc_window().ack_every packets) acknowledges up to its PSN; a
+    // NAK up to the PSN before it.  Progress too: the retry counters and
+    // the ACK timer restart, and a retransmission resumes after it.
+    if (is_ack && !qp.inflight.empty()) {
         SendWqe& w = qp.inflight.front();
         const int32_t d = psn_diff(p.psn, w.first_psn);
-        if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && static_cast<uint32_t>(d) + 1 > w.acked_pkts) {
-            acked += static_cast<uint32_t>(d) + 1 - w.acked_pkts;
-            w.acked_pkts = static_cast<uint32_t>(d) + 1;
+        const uint32_t upto = static_cast<uint32_t>(d) + (positive ? 1 : 0);  // packets covered
+        if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && upto > w.acked_pkts) {
+            acked += upto - w.acked_pkts;
+            w.acked_pkts = upto;
             progress = true;
         }
     }
+    if (qp.inflight.empty()) {
+        if (acked) on_acked(qp, acked);
+        if (progress) {
+            qp.rewound = qp.read_gap_retry = false;
+            qp.retry_left = qp.attr.retry_cnt;
+            qp.rnr_left = qp.attr.rnr_retry;
+            qp.ack_deadline = 0;
+            schedule(qpn, qp);
+        }
+        return;
+    }
 
-    if ((op.flags & kHasAeth) && (p.syndrome & aeth::kTypeMask) != aeth::kTypeAck) {
-        const uint8_t type = p.syndrome & aeth::kTypeMask;
-        if (qp.inflight.empty()) return;
+    if (has_aeth && !positive) {
         SendWqe& w = qp.inflight.front();
+        const uint32_t oldest = psn_add(w.first_psn, w.rd_atomic ? (w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0)
+                                                                  : std::min(w.acked_pkts, w.npkts - 1));
+        if (psn_diff(p.psn, oldest) < 0) return drop("NAK for a PSN acknowledged already");
+        if (progress) {
+            // The NAK acknowledged what came before it.
+            if (acked) on_acked(qp, acked);
+            qp.read_gap_retry = false;
+            qp.retry_left = qp.attr.retry_cnt;
+        }
+        const uint8_t type = p.syndrome & aeth::kTypeMask;
         if (type == aeth::kTypeRnr) {
+            // A copy of the RNR NAK being waited out changes nothing.
+            if (qp.rnr_deadline && qp.rewound && qp.rewound_psn == p.psn && !progress)
+                return drop("RNR NAK repeated");
+            // Only the RNR counter pays; 7 is infinite (IBTA 9.7.5.2.8).
             if (qp.attr.rnr_retry != 7 && qp.rnr_left == 0) {
-                complete_send(qpn, qp, w, wc::kRnrRetryExcErr, 0);
-                qp.inflight.pop_front();
-                qp_error(qpn, qp, ev::kNone);
-                return;
+                trace_.event("rnr_retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, p.psn);
+                return retire_front(qpn, qp, wc::kRnrRetryExcErr);
             }
             if (qp.attr.rnr_retry != 7) --qp.rnr_left;
             rewind(qpn, qp, p.psn);
+            qp.rewound = true;
+            qp.rewound_psn = p.psn;
             qp.ack_deadline = 0;
             qp.rnr_deadline = host_.now_ns() + rnr_timer_ns(p.syndrome & 0x1f);
             add_timer(qpn, qp.rnr_deadline);
             return;
         }
         if (p.syndrome == aeth::kNakPsnSeq) {
-            if (qp.retry_left == 0) {
-                complete_send(qpn, qp, w, wc::kRetryExcErr, 0);
-                qp.inflight.pop_front();
-                qp_error(qpn, qp, ev::kNone);
+            // A NAK for the PSN the requester is already going back to
+            // (an RNR NAK's, or an earlier NAK's) only echoes it: some
+            // responders send one for each packet that was in flight.
+            if (qp.rewound && qp.rewound_psn == p.psn && !progress) {
+                if (!qp.rnr_deadline) rewind(qpn, qp, p.psn);
+                qp.rewound = true;
+                qp.rewound_psn = p.psn;
                 return;
+            }
+            if (qp.retry_left == 0) {
+                trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, p.psn);
+                return retire_front(qpn, qp, wc::kRetryExcErr);
             }
             --qp.retry_left;
             on_loss(qp);
+            qp.rnr_deadline = 0;
             rewind(qpn, qp, p.psn);
+            qp.rewound = true;
+            qp.rewound_psn = p.psn;
+            if (progress) {
+                qp.ack_deadline = 0;
+                arm_ack_timer(qpn, qp);
+            }
             return;
         }
         // Class B/C/D NAKs: the WQE fails and the QP goes to ERR.
-        complete_send(qpn, qp, w, status_for_nak(p.syndrome), p.syndrome);
-        qp.inflight.pop_front();
-        qp_error(qpn, qp, ev::kNone);
-        return;
+        return retire_front(qpn, qp, status_for_nak(p.syndrome), p.syndrome);
     }
 
-    if (!is_ack && !qp.inflight.empty()) {
+    if (!is_ack) {
         SendWqe& w = qp.inflight.front();
-        if (op.flags & kRead) {
-            const uint32_t expect = psn_add(w.first_psn, w.resp_bytes / qp.mtu);
-            if (w.ctrl.opcode != wr::kRdmaRead || p.psn != expect) {
-                // A response went missing or comes late (an implied NAK
-                // sequence error, IBTA 9.7.5.2): ask again from it, once
-                // until one lands.  Reordering alone does this, so it
-                // costs no retry; if the new request is lost too, the
-                // ACK timer (which does) takes over.
-                if (w.ctrl.opcode == wr::kRdmaRead && psn_diff(p.psn, expect) > 0 && !qp.read_gap_retry) {
-                    on_loss(qp);
-                    rewind(qpn, qp, expect);
-                    qp.read_gap_retry = true;
-                }
-                return drop("unexpected READ response");
+        const std::optional<uint32_t> expect = expected_response(qp);
+        if (!expect) return drop("READ response or atomic ACK while a SEND/WRITE waits");
+        const int32_t d = psn_diff(p.psn, *expect);
+        if (d < 0) return drop("response answered already");
+        if (d > 0) {
+            // Ahead of a missing response: held a moment (it may have
+            // been overtaken), else the missing one is lost.
+            if (qp.read_gap_retry) return drop("response after a gap, asked again already");
+            if (qp.resp_stash.holds(p.psn)) return drop("response held already");
+            if (static_cast<uint32_t>(d) <= ReorderStash::kWindow && !qp.resp_stash.full()) {
+                ++stats_.reorder_held;
+                const bool first = qp.resp_stash.empty();
+                qp.resp_stash.put(p, host_.now_ns());
+                if (first) add_timer(qpn, qp.resp_stash.deadline);
+                return;
             }
+            read_gap(qpn, qp);
+            return drop("response after a gap");
+        }
+        if (op.flags & kRead) {
+            if (w.ctrl.opcode != wr::kRdmaRead) return drop("READ response for an atomic");
             const uint32_t want = std::min(qp.mtu, w.length - w.resp_bytes);
             if (p.len != want) return drop("READ response of the wrong length");
             // Scatter into the local SGEs (local write access needed).
@@ -213,37 +313,24 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
             for (uint32_t done = 0; done < p.len; ++i, skip = 0) {
                 const uint32_t n = std::min(p.len - done, w.sge[i].length - skip);
                 if (mr_.write({w.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[i].addr + skip,
-                              p.data + done, n) != MrError::None) {
-                    complete_send(qpn, qp, w, wc::kLocProtErr, 0);
-                    qp.inflight.pop_front();
-                    qp_error(qpn, qp, ev::kNone);
-                    return;
-                }
+                              p.data + done, n) != MrError::None)
+                    return retire_front(qpn, qp, wc::kLocProtErr);
                 done += n;
             }
             w.resp_bytes += p.len;
             ++acked;
             progress = true;
-            if (op.flags & kLast) {
-                complete_send(qpn, qp, w, wc::kSuccess, 0);
-                if (w.counted) --qp.rd_atomic_out;
-                qp.inflight.pop_front();
-                if (qp.send_pos) --qp.send_pos;
-            }
+            // Complete when every byte landed (the responses may come as
+            // several requests' worth: see RdmaEngine::read_chunk).
+            if (w.resp_bytes == w.length) retire_front(qpn, qp, wc::kSuccess);
         } else if (op.flags & kAtomic) {
-            if ((w.ctrl.opcode != wr::kCompSwap && w.ctrl.opcode != wr::kFetchAdd) || p.psn != w.first_psn)
-                return drop("unexpected atomic ACK");
+            if (w.ctrl.opcode != wr::kCompSwap && w.ctrl.opcode != wr::kFetchAdd)
+                return drop("atomic ACK for a READ");
             if (mr_.write({w.sge[0].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[0].addr, &p.orig, 8) !=
-                MrError::None) {
-                complete_send(qpn, qp, w, wc::kLocProtErr, 0);
-                qp.inflight.pop_front();
-                qp_error(qpn, qp, ev::kNone);
-                return;
-            }
-            complete_send(qpn, qp, w, wc::kSuccess, 0);
-            if (w.counted) --qp.rd_atomic_out;
-            qp.inflight.pop_front();
-            if (qp.send_pos) --qp.send_pos;
+                MrError::None)
+                return retire_front(qpn, qp, wc::kLocProtErr);
+            retire_front(qpn, qp, wc::kSuccess);
+            ++acked;
             progress = true;
         }
     }
@@ -251,6 +338,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     if (acked) on_acked(qp, acked);
     if (progress) {
         qp.read_gap_retry = false;
+        qp.rewound = false;
         qp.retry_left = qp.attr.retry_cnt;
         qp.rnr_left = qp.attr.rnr_retry;
         qp.ack_deadline = 0;

@@ -238,7 +238,9 @@ void RdmaEngine::add_timer(uint32_t qpn, uint64_t deadline) { timers_.emplace(de
 namespace {
 
 bool timer_live(const Qp* qp, uint64_t deadline) {
-    return qp && deadline && (qp->ack_deadline == deadline || qp->rnr_deadline == deadline);
+    return qp && deadline &&
+           (qp->ack_deadline == deadline || qp->rnr_deadline == deadline ||
+            qp->req_stash.deadline == deadline || qp->resp_stash.deadline == deadline);
 }
 
 }  // namespace
@@ -254,17 +256,26 @@ uint64_t RdmaEngine::next_deadline() const {
 
 void RdmaEngine::fire_timers() {
     const uint64_t now = host_.now_ns();
+    if (next_deadline() == 0 || next_deadline() > now) return;
+    // Frames that arrived before the timers fire are handled first: an
+    // ACK waiting in the receive ring is never taken for a loss, however
+    // late a slow host runs this.
+    if (backend_) backend_->drain_arrived();
+    drain_rx();
     while (!timers_.empty() && timers_.top().first <= now) {
         const auto [deadline, qpn] = timers_.top();
         timers_.pop();
         Qp* qp = qps.find(qpn);
         if (!timer_live(qp, deadline)) continue;
+        if (qp->req_stash.deadline && qp->req_stash.deadline <= now) on_reorder_timeout(qpn, *qp);
+        if (qp->resp_stash.deadline && qp->resp_stash.deadline <= now) on_response_reorder_timeout(qpn, *qp);
         if (qp->ack_deadline && qp->ack_deadline <= now) on_ack_timeout(qpn, *qp);
-        if (Qp* again = qps.find(qpn); again && again->rnr_deadline && again->rnr_deadline <= now) {
-            again->rnr_deadline = 0;
-            schedule(qpn, *again);
+        if (qp->rnr_deadline && qp->rnr_deadline <= now) {
+            qp->rnr_deadline = 0;
+            schedule(qpn, *qp);
         }
     }
+    drain_rx();  // loopback: what the timers sent
 }
 
 // ---- CQs and EQs -------------------------------------------------------------

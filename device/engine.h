@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <vector>
 
@@ -58,6 +59,8 @@ struct EngineLimits {
 struct EngineStats {
     uint64_t wqes = 0, cqes = 0, packets = 0, acks = 0, naks = 0, rnr_naks = 0;
     uint64_t retries = 0, rx_dropped = 0, doorbells = 0, events = 0, cq_overflows = 0;
+    uint64_t ack_timeouts = 0;   // RC ACK timer expiries (each a retransmission or the end)
+    uint64_t reorder_held = 0;   // packets held in a reorder stash (ReorderStash)
 };
 
 class RdmaEngine {
@@ -187,6 +190,10 @@ private:
     // packets grow it.
     void on_loss(Qp& qp);
     void on_acked(Qp& qp, uint32_t packets);
+    // READ: how many response packets the next request of w asks for (the
+    // whole rest, or after a loss a piece the window has room for), 0 to
+    // wait for room.
+    uint32_t read_chunk(const Qp& qp, const SendWqe& w, uint32_t out) const;
     // Responder ACKs are coalesced: send_ack() of a positive ACK only
     // records it (Qp::ack_due); flush_ack() sends a QP's, flush_acks()
     // every QP's, at the end of drain_rx() and before any other response
@@ -209,12 +216,33 @@ private:
     void srq_error(uint32_t srqn, Srq& s, const char* why);
     void complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode, uint32_t byte_len,
                        const Packet* p, uint32_t vendor_err);
-    void replay_read(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn, const Packet& req);
-    void send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn,
-                             const Packet& req);
+    // The request's PSN checked: in order, ahead (held or NAK'd) or a
+    // duplicate (answered again from the responder resources or memory).
+    void respond_one(Qp& qp, uint32_t qpn, Packet& p);
+    void request_ahead(Qp& qp, uint32_t qpn, Packet& p);
+    void duplicate_request(Qp& qp, uint32_t qpn, Packet& p);
+    void send_seq_nak(Qp& qp, uint32_t qpn, const Packet& p);
+    void send_rnr_nak(Qp& qp, uint32_t qpn, const Packet& p);
+    // The held requests waited ReorderStash::kWaitNs: a PSN-sequence NAK.
+    void on_reorder_timeout(uint32_t qpn, Qp& qp);
+    void resp_drop(Qp& qp, uint32_t qpn, const Packet& p, const char* why);
+    bool read_allowed(const Qp& qp, const Packet& p);
+    // `npkts` READ responses to `req` (RETH: va, rkey, dma_len), from its PSN.
+    void send_read_responses(Qp& qp, uint32_t qpn, const Packet& req, uint32_t npkts);
     // completer.cpp
     void complete(Qp& qp, uint32_t qpn, Packet& p);
+    void complete_one(Qp& qp, uint32_t qpn, Packet& p);
+    // The front WQE's next expected response PSN, if it is a READ or an
+    // atomic (responses to those come in PSN order).
+    std::optional<uint32_t> expected_response(const Qp& qp) const;
+    // A READ response went missing: asked again from the first missing
+    // one (once until one lands).
+    void read_gap(uint32_t qpn, Qp& qp);
     void on_ack_timeout(uint32_t qpn, Qp& qp);
+    void on_response_reorder_timeout(uint32_t qpn, Qp& qp);
+    // Retires the front WQE with `status` (the QP goes to ERR unless it
+    // is a success).
+    void retire_front(uint32_t qpn, Qp& qp, uint8_t status, uint32_t vendor_err = 0);
     void qp_error(uint32_t qpn, Qp& qp, uint8_t event);
     void flush(uint32_t qpn, Qp& qp);
     // engine.cpp

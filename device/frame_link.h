@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 namespace hcasim::device {
 
@@ -22,6 +23,15 @@ public:
     virtual SendResult send(const uint8_t* frame, size_t len) = 0;
     // Whether the link is connected (its state is the port's state).
     virtual bool up() const = 0;
+    // Hands every frame received and still waiting in the link's receive
+    // queue to on_frame, in order, now (the port calls this before the
+    // engine's timers fire).  Returns how many.  A link that delivers
+    // each frame as it arrives has none waiting.
+    using OnFrame = std::function<void(const uint8_t* frame, size_t len)>;
+    virtual size_t drain(const OnFrame& on_frame) {
+        (void)on_frame;
+        return 0;
+    }
 };
 
 // Sees every frame a port sends and receives (e.g. a pcap file).

@@ -58,6 +58,9 @@ public:
     // as a NIC's send queues wait on a full transmit FIFO.  Responses
     // (ACKs, READ responses) still go out, queued.
     virtual bool tx_busy() const { return false; }
+    // Hands every frame that has already arrived (and waits in a receive
+    // ring) to the engine: called before timers fire.
+    virtual void drain_arrived() {}
     virtual const char* name() const = 0;
 };
 

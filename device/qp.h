@@ -10,6 +10,7 @@
 
 #include "abi/hcasim_abi.h"
 #include "device/queue_ring.h"
+#include "device/reorder_stash.h"
 #include "device/ring_deque.h"
 
 #include <array>
@@ -75,6 +76,8 @@ struct SendWqe {
     bool all_sent = false;       // every packet went out once (a rewind does not clear it):
                                  // an ACK beyond it retires it
     uint32_t resp_bytes = 0;     // READ: response bytes landed
+    bool rerequest = false;      // READ: asked again after a loss; the rest goes in
+                                 // requests of at most the window (RdmaEngine::read_chunk)
     uint32_t acked_pkts = 0;     // SEND/WRITE: packets a positive ACK covered (a
                                  // retransmission starts after them)
     uint32_t last_psn() const { return (first_psn + npkts - 1) & 0xffffff; }
@@ -141,13 +144,24 @@ struct Qp {
     // responses still in flight are dropped quietly until the expected
     // PSN comes (one retry per loss, not one per late packet).
     bool read_gap_retry = false;
+    // The requester went back to `rewound_psn` for a NAK (PSN sequence or
+    // RNR) and has made no progress since: a sequence NAK for that same
+    // PSN only echoes it and costs no retry (completer.cpp).
+    bool rewound = false;
+    uint32_t rewound_psn = 0;
+    ReorderStash resp_stash;     // READ responses / atomic ACKs ahead of the expected PSN
 
     // Responder
     uint32_t epsn = 0;           // expected PSN
     uint32_t msn = 0;
     uint32_t rq_ci = 0;          // own RQ WQEs consumed
     bool in_send = false, in_write = false;
-    bool nak_sent = false;       // a PSN-sequence NAK is outstanding
+    // A NAK (PSN sequence or RNR) for nak_psn is outstanding: requests
+    // beyond the expected PSN are dropped silently until the requester
+    // comes back (responder.cpp: at most one NAK per PSN, IBTA 9.7.5.2.1).
+    bool nak_pending = false;
+    uint32_t nak_psn = 0;
+    ReorderStash req_stash;      // requests ahead of the expected PSN
     bool ack_due = false;        // a coalesced ACK waits (RdmaEngine::flush_ack)
     uint32_t ack_due_psn = 0;    // the PSN it acknowledges
     uint32_t ack_sent_psn = 0;   // the PSN of the last ACK sent

@@ -181,6 +181,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     const uint8_t op = w.ctrl.opcode;
     const uint32_t mtu = qp.type == qpt::kUd ? port_.mtu : qp.mtu;
     const uint32_t k = w.next_pkt;
+    uint32_t read_pkts = 0;
     if (qp.type == qpt::kUd) {
         std::memcpy(p.dgid.data(), w.ud.dgid, 16);
         p.sgid = gids_[w.ud.sgid_index % 2];
@@ -228,13 +229,17 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
         p.ack_req = last || (k + 1) % rc_window(qp.mtu).ack_every == 0;
         break;
     }
-    case wr::kRdmaRead:
+    case wr::kRdmaRead: {
+        // One request for the rest of the message, or for a piece of it
+        // once a response was lost (read_chunk); the VA advances with it.
+        read_pkts = std::max<uint32_t>(1, read_chunk(qp, w, unanswered(qp, w)));
         p.opcode = bth::kReadRequest;
         p.va = w.raddr.remote_addr + uint64_t{k} * mtu;
         p.rkey = w.raddr.rkey;
-        p.dma_len = w.length - std::min(w.length, k * mtu);
+        p.dma_len = std::min(w.length - std::min(w.length, k * mtu), read_pkts * mtu);
         p.ack_req = true;
         break;
+    }
     case wr::kCompSwap:
     case wr::kFetchAdd:
         p.opcode = op == wr::kCompSwap ? bth::kCompareSwap : bth::kFetchAdd;
@@ -278,7 +283,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
             p.len = len;
         }
     }
-    w.next_pkt = (op == wr::kRdmaRead) ? w.npkts : k + 1;
+    w.next_pkt = (op == wr::kRdmaRead) ? k + read_pkts : k + 1;
     if (w.rd_atomic && !w.counted) {
         w.counted = true;
         ++qp.rd_atomic_out;
@@ -333,8 +338,8 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
             // and a switch's queues are not flooded.  A READ counts all its response
             // packets; one always may go.
             const uint32_t out = unanswered(qp, *w);
-            const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? w->npkts : 1;
-            if (out > 0 && out + span > qp.cwnd) break;
+            const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? read_chunk(qp, *w, out) : 1;
+            if (span == 0 || (out > 0 && out + span > qp.cwnd)) break;
         }
         if (backend_ && backend_->tx_busy()) break;  // rescheduled by poll()
         if (!send_packet_of(qpn, qp, *w)) break;
@@ -360,8 +365,21 @@ void RdmaEngine::on_acked(Qp& qp, uint32_t packets) {
     qp.cwnd = std::min(win.max, qp.cwnd + win.ack_every);
 }
 
+uint32_t RdmaEngine::read_chunk(const Qp& qp, const SendWqe& w, uint32_t out) const {
+    const uint32_t rest = w.npkts - std::min(w.next_pkt, w.npkts);
+    if (!w.rerequest) return rest;
+    // Asked again: the responses come in pieces the window has room for,
+    // at least rc_window().ack_every packets (or the rest), so a lost
+    // response costs at most a window of them, and stale responses never
+    // crowd the link (IBTA leaves a READ's retry to the requester).
+    const uint32_t room = qp.cwnd > out ? qp.cwnd - out : 0;
+    const uint32_t least = std::min(rest, rc_window(qp.mtu).ack_every);
+    return room >= least ? std::min(rest, room) : 0;
+}
+
 void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
     qp.read_gap_retry = false;
+    qp.resp_stash.clear();  // what it held is asked again
     for (size_t i = 0; i < qp.inflight.size(); ++i) {
         SendWqe& w = qp.inflight[i];
         const int32_t d = psn_diff(psn, w.first_psn);
@@ -370,10 +388,17 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
         // PSN of the first missing response, for the rest of the message
         // (its VA and length advanced; the responder replays from its
         // resources, as rxe and a ConnectX do).
-        w.next_pkt = w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : static_cast<uint32_t>(d);
+        if (w.ctrl.opcode == wr::kRdmaRead) {
+            w.next_pkt = w.resp_bytes / qp.mtu;
+            w.rerequest = true;
+        } else {
+            w.next_pkt = static_cast<uint32_t>(d);
+        }
         for (size_t j = i + 1; j < qp.inflight.size(); ++j) {
-            qp.inflight[j].next_pkt = 0;
-            qp.inflight[j].resp_bytes = 0;
+            SendWqe& later = qp.inflight[j];
+            if (later.ctrl.opcode == wr::kRdmaRead && later.next_pkt) later.rerequest = true;
+            later.next_pkt = 0;
+            later.resp_bytes = 0;
         }
         qp.send_pos = static_cast<uint32_t>(i);
         ++stats_.retries;

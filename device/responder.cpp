@@ -95,6 +95,15 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
     emit(a);
 }
 
+void RdmaEngine::send_rnr_nak(Qp& qp, uint32_t qpn, const Packet& p) {
+    // What follows is dropped silently until the requester comes back
+    // to this PSN after the RNR timer (IBTA 9.7.5.2.8).
+    qp.req_stash.clear();
+    qp.nak_pending = true;
+    qp.nak_psn = p.psn;
+    send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+}
+
 void RdmaEngine::flush_ack(Qp& qp) {
     if (!qp.ack_due) return;
     qp.ack_due = false;
@@ -223,30 +232,29 @@ static MrError scatter(MrEngine& mr, const Qp& qp, uint32_t off, const uint8_t* 
     return MrError::None;
 }
 
-void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResource& r,
-                                     uint32_t from_psn, const Packet& req) {
+void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const Packet& req, uint32_t npkts) {
     flush_ack(qp);  // earlier packets' ACK before the responses
     const uint32_t mtu = qp.mtu;
-    for (uint32_t k = static_cast<uint32_t>(psn_diff(from_psn, r.psn)); k < r.npkts; ++k) {
+    const MrAccess acc{req.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ};
+    for (uint32_t k = 0; k < npkts; ++k) {
         Packet p;
         fill_route(qp, p);
-        const bool first = k == 0, last = k + 1 == r.npkts;
+        const bool first = k == 0, last = k + 1 == npkts;
         p.opcode = first && last ? bth::kReadRespOnly
                    : first       ? bth::kReadRespFirst
                    : last        ? bth::kReadRespLast
                                  : bth::kReadRespMiddle;
-        p.psn = psn_add(r.psn, k);
+        p.psn = psn_add(req.psn, k);
         p.syndrome = aeth::kAck;
         p.msn = qp.msn & 0xffffff;
         const uint32_t off = k * mtu;
-        const uint32_t len = std::min(mtu, r.length - std::min(r.length, off));
+        const uint32_t len = std::min(mtu, req.dma_len - std::min(req.dma_len, off));
         if (len) {
             MrError err = MrError::None;
-            const MrAccess acc{r.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ};
-            p.data = mr_.direct(acc, r.va + off, len, false, &err);
+            p.data = mr_.direct(acc, req.va + off, len, false, &err);
             if (!p.data && err == MrError::None) {
                 p.owned.resize(len);
-                err = mr_.read(acc, r.va + off, p.owned.data(), len);
+                err = mr_.read(acc, req.va + off, p.owned.data(), len);
                 p.data = p.owned.data();
             }
             if (err != MrError::None) {
@@ -261,18 +269,99 @@ void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const RdAtomicResourc
     }
 }
 
-void RdmaEngine::replay_read(Qp& qp, uint32_t qpn, const RdAtomicResource& r, uint32_t from_psn,
-                             const Packet& req) {
-    send_read_responses(qp, qpn, r, from_psn, req);
+bool RdmaEngine::read_allowed(const Qp& qp, const Packet& p) {
+    return (qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_READ) &&
+           mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ}, p.va, p.dma_len) == MrError::None;
+}
+
+void RdmaEngine::resp_drop(Qp& qp, uint32_t qpn, const Packet& p, const char* why) {
+    ++qp.rx_dropped;
+    ++stats_.rx_dropped;
+    if (trace_dp_)
+        trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, op_info(p.opcode).name, p.psn, why);
+}
+
+void RdmaEngine::send_seq_nak(Qp& qp, uint32_t qpn, const Packet& p) {
+    qp.req_stash.clear();
+    qp.nak_pending = true;
+    qp.nak_psn = qp.epsn;
+    send_ack(qp, qpn, p, aeth::kNakPsnSeq, qp.epsn);
+}
+
+void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
+    // After a NAK nothing beyond it is answered until the requester comes
+    // back: one NAK per PSN, never a NAK per packet in flight.
+    if (qp.nak_pending) return resp_drop(qp, qpn, p, "PSN ahead, a NAK is outstanding");
+    if (qp.req_stash.holds(p.psn)) return resp_drop(qp, qpn, p, "PSN ahead, held already");
+    const uint32_t ahead = static_cast<uint32_t>(psn_diff(p.psn, qp.epsn));
+    if (ahead <= ReorderStash::kWindow && !qp.req_stash.full()) {
+        ++stats_.reorder_held;
+        const bool first = qp.req_stash.empty();
+        qp.req_stash.put(p, host_.now_ns());
+        if (first) add_timer(qpn, qp.req_stash.deadline);
+        return;
+    }
+    send_seq_nak(qp, qpn, p);
+    resp_drop(qp, qpn, p, "PSN ahead of the expected PSN");
+}
+
+void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
+    // The requester is back at (or before) the PSN it was NAK'd for.
+    if (qp.nak_pending && psn_diff(p.psn, qp.nak_psn) <= 0) qp.nak_pending = false;
+    const OpInfo& op = op_info(p.opcode);
+    // IBTA 9.7.5.1.2: an atomic is answered from its responder resource,
+    // never executed twice.
+    if (op.flags & kAtomic) {
+        for (const RdAtomicResource& r : qp.res) {
+            if (!r.valid || !r.atomic || r.psn != p.psn) continue;
+            flush_ack(qp);
+            Packet a = response(qp, bth::kAtomicAck, r.psn, aeth::kAck);
+            a.orig = r.orig;
+            emit(a);
+            return;
+        }
+        return resp_drop(qp, qpn, p, "duplicate atomic without a resource");
+    }
+    // A READ asked again (after a lost response, or in pieces the size of
+    // the requester's window) is answered for what the request names, as
+    // rxe does: READ has no side effect, so it is served from memory with
+    // the usual checks even when its resource is gone.  It never answers
+    // PSNs beyond those received.
+    if (op.flags & kRead) {
+        if (!read_allowed(qp, p)) return resp_drop(qp, qpn, p, "duplicate READ outside its MR");
+        const uint32_t n = std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu);
+        const uint32_t upto = static_cast<uint32_t>(psn_diff(qp.epsn, p.psn));
+        if (n > upto) return resp_drop(qp, qpn, p, "duplicate READ beyond the PSNs received");
+        send_read_responses(qp, qpn, p, n);
+        return;
+    }
+    // SEND/WRITE: acknowledged again, nothing redone.
+    if (p.ack_req) send_ack(qp, qpn, p, aeth::kAck, psn_add(qp.epsn, 0xffffff));
 }
 
 void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
+    respond_one(qp, qpn, p);
+    // Requests held ahead of a gap that this packet closed.
+    while (!qp.req_stash.empty()) {
+        std::optional<Packet> next = qp.req_stash.take(qp.epsn);
+        if (!next) break;
+        respond_one(qp, qpn, *next);
+    }
+    std::erase_if(qp.req_stash.held, [&](const Packet& h) { return psn_diff(h.psn, qp.epsn) < 0; });
+    if (qp.req_stash.empty()) qp.req_stash.deadline = 0;
+}
+
+void RdmaEngine::on_reorder_timeout(uint32_t qpn, Qp& qp) {
+    qp.req_stash.deadline = 0;
+    if (qp.req_stash.empty() || qp.nak_pending) return;
+    // The gap did not close in time: a loss, answered as IBTA says.
+    Packet p = qp.req_stash.held.front();
+    send_seq_nak(qp, qpn, p);
+}
+
+void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
     const OpInfo& op = op_info(p.opcode);
-    auto drop = [&](const char* why) {
-        ++qp.rx_dropped;
-        ++stats_.rx_dropped;
-        if (trace_dp_) trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, op.name, p.psn, why);
-    };
+    auto drop = [&](const char* why) { resp_drop(qp, qpn, p, why); };
     if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd && qp.state != qps::kSqe)
         return drop("QP not ready to receive");
     if ((p.opcode & 0xe0) != transport_of(qp.type)) return drop("transport does not match the QP");
@@ -312,36 +401,12 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
     const bool rc = qp.type == qpt::kRc;
     // ---- PSN check ----
     const int32_t d = psn_diff(p.psn, qp.epsn);
-    if (rc && d > 0) {
-        if (!qp.nak_sent) {
-            qp.nak_sent = true;
-            send_ack(qp, qpn, p, aeth::kNakPsnSeq, qp.epsn);
-        }
-        return drop("PSN ahead of the expected PSN");
-    }
-    if (rc && d < 0) {
-        // Duplicate: replay READ/atomic from the responder resources, re-ACK
-        // the rest (IBTA 9.7.5.1.2).
-        if (op.flags & (kRead | kAtomic)) {
-            for (const RdAtomicResource& r : qp.res) {
-                if (!r.valid) continue;
-                const int32_t in = psn_diff(p.psn, r.psn);
-                if (in < 0 || static_cast<uint32_t>(in) >= r.npkts) continue;
-                if (r.atomic) {
-                    flush_ack(qp);
-                    Packet a = response(qp, bth::kAtomicAck, r.psn, aeth::kAck);
-                    a.orig = r.orig;  // never applied twice
-                    emit(a);
-                } else {
-                    replay_read(qp, qpn, r, p.psn, p);
-                }
-                return;
-            }
-            return drop("duplicate READ/atomic without a resource");
-        }
-        if (p.ack_req) send_ack(qp, qpn, p, aeth::kAck, psn_add(qp.epsn, 0xffffff));
-        return;
-    }
+    if (rc && d > 0) return request_ahead(qp, qpn, p);
+    if (rc && d < 0) return duplicate_request(qp, qpn, p);
+    // In order: past the NAK'd PSN, the requester has come back.  (At it,
+    // this may be the late original of the packet NAK'd for: the rewind
+    // is still to come.)
+    if (rc && qp.nak_pending && p.psn != qp.nak_psn) qp.nak_pending = false;
     if (!rc && d != 0) {
         // UC: a lost packet drops the rest of the message (IBTA 9.8.3).
         qp.in_send = qp.in_write = false;
@@ -357,7 +422,6 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         return drop("UC: rest of a broken message");
     }
     qp.uc_drop = false;
-    qp.nak_sent = false;
 
     // NAK helper: class C/D errors put the responder QP in ERR too.
     auto nak = [&](uint8_t syndrome) {
@@ -391,16 +455,14 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
 
     // ---- READ ----
     if (op.flags & kRead) {
-        if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_READ) ||
-            mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ}, p.va, p.dma_len) != MrError::None)
-            return nak(aeth::kNakRemoteAccess);
+        if (!read_allowed(qp, p)) return nak(aeth::kNakRemoteAccess);
         RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
         r = RdAtomicResource{true, false, p.psn,
                              std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu), p.va, p.rkey,
                              p.dma_len, 0};
         qp.epsn = psn_add(p.psn, r.npkts);
         ++qp.msn;
-        send_read_responses(qp, qpn, r, p.psn, p);
+        send_read_responses(qp, qpn, p, r.npkts);
         return;
     }
     // ---- atomics ----
@@ -429,7 +491,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         if (op.flags & kFirst) {
             const RecvTake t = take_recv_wqe(qp, qpn);
             if (t == RecvTake::Rnr) {
-                if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+                if (rc) send_rnr_nak(qp, qpn, p);
                 else qp.uc_drop = true;
                 return drop("RNR: no receive WQE");
             }
@@ -474,7 +536,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         // WRITE with immediate consumes a receive WQE (IBTA 9.4.3).
         const RecvTake t = take_recv_wqe(qp, qpn);
         if (t == RecvTake::Rnr) {
-            if (rc) send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
+            if (rc) send_rnr_nak(qp, qpn, p);
             if (op.flags & kFirst) qp.in_write = false;
             return drop("RNR: no receive WQE for WRITE with immediate");
         }

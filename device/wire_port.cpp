@@ -232,6 +232,10 @@ void WirePort::on_frame(const uint8_t* frame, size_t len) {
     engine_.deliver(p);  // p.data points into the link's buffer: valid for this call
 }
 
+void WirePort::drain_arrived() {
+    link_.drain([this](const uint8_t* f, size_t n) { on_frame(f, n); });
+}
+
 void WirePort::on_link_state(bool up) {
     trace_.event("wire_link", "state={}", up ? "up" : "down");
     if (!up) {

@@ -85,6 +85,7 @@ public:
     void send(Packet& p) override;
     bool link_up() const override { return link_.up(); }
     bool tx_busy() const override { return !tx_queue_.empty(); }
+    void drain_arrived() override;
     const char* name() const override { return "wire"; }
 
     // A frame arrived from the link.

@@ -36,7 +36,6 @@ namespace hcasim::pcie {
 
 class VdeLink final : public device::FrameLink {
 public:
-    using OnFrame = std::function<void(const uint8_t* frame, size_t len)>;
     using OnState = std::function<void(bool up)>;
 
     static constexpr size_t kRxRingBytes = 4u << 20;  // received frames not yet pumped, at most
@@ -65,6 +64,9 @@ public:
     // when down, retries the connection once `reconnect_interval` has
     // passed.  Returns the frames handed over.
     size_t pump(const OnFrame& on_frame, size_t budget = 256);
+    // pump() until the receive ring is empty (as many frames as the ring
+    // can hold, at most).
+    size_t drain(const OnFrame& on_frame) override { return up() ? pump(on_frame, kRxRingBytes / 64) : 0; }
     void set_on_state(OnState f) { on_state_ = std::move(f); }
     // An eventfd that becomes readable when the receive thread has
     // something for pump() after prepare_wait() (the reader clears it).

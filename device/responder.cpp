@@ -325,13 +325,22 @@ void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
     // A READ asked again (after a lost response, or in pieces the size of
     // the requester's window) is answered for what the request names, as
     // rxe does: READ has no side effect, so it is served from memory with
-    // the usual checks even when its resource is gone.  It never answers
-    // PSNs beyond those received.
+    // the usual checks even when its resource is gone.  A request that
+    // runs past the expected PSN (the requester asks again in pieces of
+    // its own size, and what this side received was a smaller piece) is
+    // new from there on: the expected PSN moves past it, as for a new READ.
     if (op.flags & kRead) {
         if (!read_allowed(qp, p)) return resp_drop(qp, qpn, p, "duplicate READ outside its MR");
         const uint32_t n = std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu);
         const uint32_t upto = static_cast<uint32_t>(psn_diff(qp.epsn, p.psn));
-        if (n > upto) return resp_drop(qp, qpn, p, "duplicate READ beyond the PSNs received");
+        if (n > upto) {
+            if (qp.in_send || qp.in_write) return resp_drop(qp, qpn, p, "READ over a message in progress");
+            qp.nak_pending = false;
+            RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
+            r = RdAtomicResource{true, false, p.psn, n, p.va, p.rkey, p.dma_len, 0};
+            qp.epsn = psn_add(p.psn, n);
+            ++qp.msn;
+        }
         send_read_responses(qp, qpn, p, n);
         return;
     }

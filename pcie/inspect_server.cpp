@@ -140,7 +140,8 @@ json InspectServer::port_json() {
                                    pc.ipv4 & 0xff)},
               {"engine",
                {{"packets", st.packets}, {"acks", st.acks}, {"naks", st.naks}, {"rnr_naks", st.rnr_naks},
-                {"retries", st.retries}, {"rx_dropped", st.rx_dropped}}}};
+                {"retries", st.retries}, {"ack_timeouts", st.ack_timeouts}, {"reorder_held", st.reorder_held},
+                {"rx_dropped", st.rx_dropped}}}};
     if (wire_) {
         auto& port = wire_->port();
         const auto& w = port.stats();

@@ -83,6 +83,12 @@ for s in a b; do
     pair ibv_rc_pingpong.$s $s "$PP" "$PP" ibv_rc_pingpong $DEV -g $HCASIM_FABRIC_GID -n 200 --chk
     pair ibv_ud_pingpong.$s $s "$PP" "$PP" ibv_ud_pingpong $DEV -g $HCASIM_FABRIC_GID -n 200 -s 1024
     pair ib_send_bw.$s $s "$(row 8192 300)" "$(row 8192 300)" ib_send_bw $PT -s 8192 -n 300
+    # RNR on multi-packet SENDs: the server keeps one receive posted (-r 1)
+    # while the client sends 16 KiB messages (16 packets) back to back, so
+    # most of them meet an RNR NAK and wait out the RNR timer (perftest:
+    # rnr_retry 7) - in both directions, hcasim and the peer each the
+    # requester once.
+    pair ib_send_bw_rnr.$s $s "$(row 16384 200)" "$(row 16384 200)" ib_send_bw $PT -s 16384 -n 200 -r 1
     pair ib_write_bw.$s $s "$(row 8192 300)" "$(row 8192 300)" ib_write_bw $PT -s 8192 -n 300
     pair ib_write_lat.$s $s "$(row 2 200)" "$(row 2 200)" ib_write_lat $PT -n 200
     pair ib_read_bw.$s $s "$(row 8192 300)" "$(row 8192 300)" ib_read_bw $RD -s 8192 -n 300
@@ -98,9 +104,9 @@ HCASIM_BUILD_DIR=$build "$src/scripts/run-fabric" --b "$peer" --pcap "$work/a.pc
 cat "$work/out"
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$status" -eq 0 ] || fail "run-fabric exited $status"
-tools="ibv_rc_pingpong ibv_ud_pingpong ib_send_bw ib_write_bw ib_write_lat ib_read_bw ib_atomic_bw"
+tools="ibv_rc_pingpong ibv_ud_pingpong ib_send_bw ib_send_bw_rnr ib_write_bw ib_write_lat ib_read_bw ib_atomic_bw"
 for g in a b; do
-    grep -qx "$g| fabric-tools $g: 14 passed, 0 failed" "$work/out" || fail "guest $g: expected 14 pairs to pass"
+    grep -qx "$g| fabric-tools $g: 16 passed, 0 failed" "$work/out" || fail "guest $g: expected 16 pairs to pass"
     for t in $tools; do
         for s in a b; do
             grep -qx "$g| ok $t.$s" "$work/out" || fail "guest $g: expected: ok $t.$s"
@@ -136,6 +142,15 @@ for src_ip in 10.0.0.11 "$b_ip"; do
         grep -Eq "^ *[0-9]+ $src_ip[[:space:]]+$op\$" "$work/opcodes" ||
             fail "no frame from $src_ip with BTH opcode $op in the capture"
     done
+done
+# ib_send_bw_rnr made both ends answer RNR NAKs (AETH syndrome 001xxxxx,
+# IBTA 9.7.5.2.8), and both requesters got through them.
+"${tshark[@]}" -Y 'infiniband.aeth.syndrome >= 32 && infiniband.aeth.syndrome < 64' -T fields -e ip.src \
+    2>/dev/null | sort | uniq -c >"$work/rnr"
+echo "--- RNR NAKs in HCA a's capture: count, source"
+sed 's/^/    /' "$work/rnr"
+for src_ip in 10.0.0.11 "$b_ip"; do
+    grep -Eq "^ *[0-9]+ $src_ip\$" "$work/rnr" || fail "no RNR NAK from $src_ip in the capture"
 done
 if [ "$mtu" -ge 4192 ]; then
     # Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + 4096 + ICRC 4: a full

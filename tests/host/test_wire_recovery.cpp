@@ -384,3 +384,96 @@ TEST_CASE("a lossy, reordering wire under load: 20 runs in a row beside a CPU ho
         lossy_wire(100 + 2 * run);
     }
 }
+
+TEST_CASE("a responder that follows each RNR NAK with a sequence NAK (as rxe does) is survived" *
+          doctest::skip(kNoVde)) {
+    // The test process is the responder, QPN 0x42 at 10.77.0.2: for ten
+    // rounds it answers the first packet of a 16-packet SEND with an RNR
+    // NAK and the second with a PSN-sequence NAK for the same PSN; then
+    // it takes the message and ACKs it.  With retry_cnt 2, charging the
+    // echoes would end the send after three rounds.
+    const dev::Mac dev_mac{0x02, 0, 0, 0x77, 0, 0x01}, peer_mac{0x02, 0, 0, 0x77, 0, 0x02};
+    const dev::Gid dev_gid{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 77, 0, 1};
+    const dev::Gid peer_gid{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 77, 0, 2};
+    LinkPeer lp("rnr-echo", "02:00:00:77:00:01", "10.77.0.1", 64);
+    ibv_qp* qp = create_qp(lp.pd, lp.cq, lp.cq, IBV_QPT_RC);
+    REQUIRE(qp);
+    ibv_gid gid{};
+    std::memcpy(gid.raw, peer_gid.data(), 16);
+    ConnectAttr attr;
+    attr.dgid = &gid;
+    attr.retry_cnt = 2;
+    attr.rnr_retry = 7;
+    attr.timeout = 14;  // 67 ms: no ACK timeout in this exchange
+    REQUIRE(connect_qp(qp, 0x42, attr) == 0);
+    auto src = std::make_unique<Buffer>(lp.pd, 16 * 1024);
+    REQUIRE(post_one(qp, IBV_WR_SEND, {src->sge(0, 16 * 1024)}, 9) == 0);
+
+    auto reply = [&](uint32_t psn, uint8_t syndrome, uint32_t msn) {
+        dev::Packet a;
+        a.opcode = dev::bth::kAck;
+        a.psn = psn;
+        a.syndrome = syndrome;
+        a.msn = msn;
+        a.dest_qp = qp->qp_num;
+        a.sgid = peer_gid;
+        a.dgid = dev_gid;
+        dev::FrameAddress fa;
+        fa.src_mac = peer_mac;
+        fa.dst_mac = dev_mac;
+        std::vector<uint8_t> f;
+        REQUIRE(dev::build_roce_frame(a, fa, f) == dev::FrameError::None);
+        REQUIRE(vde_send(lp.peer, f.data(), f.size(), 0) > 0);
+    };
+    constexpr uint32_t kRounds = 10;
+    uint32_t round = 0, rnr = 0, seq = 0, received = 0;
+    bool echoed = false, acked = false;
+    std::vector<ibv_wc> wc;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (wc.empty() && std::chrono::steady_clock::now() < deadline) {
+        ibv_wc c{};
+        if (ibv_poll_cq(lp.cq, 1, &c) == 1) {
+            wc.push_back(c);
+            break;
+        }
+        pollfd pf{vde_datafd(lp.peer), POLLIN, 0};
+        if (::poll(&pf, 1, 10) <= 0) continue;
+        uint8_t buf[9000];
+        const ssize_t n = vde_recv(lp.peer, buf, sizeof buf, 0);
+        if (n < 14) continue;
+        if (buf[12] == 0x08 && buf[13] == 0x06) {  // ARP: who has 10.77.0.2?
+            const auto r = dev::ArpTable::build(2, peer_mac, 0x0a4d0002, dev_mac, 0x0a4d0001);
+            REQUIRE(vde_send(lp.peer, r.data(), r.size(), 0) > 0);
+            continue;
+        }
+        dev::Packet p;
+        if (dev::parse_roce_frame(buf, static_cast<size_t>(n), p) != dev::FrameError::None) continue;
+        if (round < kRounds) {
+            if (p.psn == 0) {
+                ++round;
+                ++rnr;
+                echoed = false;
+                reply(0, static_cast<uint8_t>(dev::aeth::kRnrNak | 12), 0);  // 0.64 ms
+            } else if (!echoed) {
+                echoed = true;
+                ++seq;
+                reply(0, dev::aeth::kNakPsnSeq, 0);
+            }
+            continue;
+        }
+        if (p.psn == received) ++received;  // the message, in order
+        if (received == 16 && !acked) {
+            acked = true;
+            reply(15, dev::aeth::kAck, 1);
+        }
+    }
+    REQUIRE(wc.size() == 1);
+    CHECK_MESSAGE(wc[0].status == IBV_WC_SUCCESS, status_str(wc[0]));
+    CHECK(wc[0].wr_id == 9);
+    CHECK(rnr == kRounds);
+    // More echoes than retry_cnt + 1: charged, they would have ended it.
+    // (A round whose later packets had not left yet carries none.)
+    CHECK(seq > attr.retry_cnt + 1u);
+    CHECK(received == 16);
+    CHECK(ibv_destroy_qp(qp) == 0);
+}

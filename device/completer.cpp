@@ -131,8 +131,9 @@ std::optional<uint32_t> RdmaEngine::expected_response(const Qp& qp) const {
 
 void RdmaEngine::read_gap(uint32_t qpn, Qp& qp) {
     qp.resp_stash.clear();
-    if (qp.read_gap_retry || qp.inflight.empty()) return;
-    const uint32_t expect = *expected_response(qp);
+    const std::optional<uint32_t> expect_psn = expected_response(qp);
+    if (qp.read_gap_retry || !expect_psn) return;
+    const uint32_t expect = *expect_psn;
     // An implied NAK (IBTA 9.7.5.2): asked again from the first missing
     // response.  It costs no retry (the ACK timer, which does, takes over
     // if the new request is lost too).

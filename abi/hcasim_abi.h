@@ -84,7 +84,12 @@
 #define HCASIM_CH_DOORBELL        0x08u /* write: entry index to execute */
 #define HCASIM_CH_OWNER           0x0Cu /* claim/release token */
 #define HCASIM_CH_COMPLETED       0x10u /* commands completed (wraps) */
-#define HCASIM_CH_MSIX_VECTOR     0x14u /* completion vector, 0xffffffff = none */
+#define HCASIM_CH_MSIX_VECTOR     0x14u /* completion vector, HCASIM_MSIX_VECTOR_NONE = none */
+
+/* "None" in a 32-bit handle or vector field: no EQ (an eqn or async_eqn
+ * of a create command), no MSI-X vector (an EQ or a channel). */
+#define HCASIM_EQN_NONE           0xffffffffu
+#define HCASIM_MSIX_VECTOR_NONE   0xffffffffu
 
 #define HCASIM_CHANNEL_REG(ch, reg) \
 	(HCASIM_CHANNEL_BASE + (uint32_t)(ch) * HCASIM_CHANNEL_STRIDE + (reg))
@@ -738,7 +743,7 @@ enum {
 struct hcasim_create_eq_in {
 	struct hcasim_cmd_in_hdr hdr;
 	uint32_t log_size;          /* log2 entries */
-	uint32_t msix_vector;       /* 0xffffffff: none */
+	uint32_t msix_vector;       /* HCASIM_MSIX_VECTOR_NONE: none */
 	struct hcasim_queue_buf buf;
 };
 struct hcasim_create_eq_out {
@@ -756,7 +761,7 @@ struct hcasim_destroy_eq_out {
 };
 
 /* ---- CREATE_CQ / DESTROY_CQ / QUERY_CQ / MODIFY_CQ ------------------------
- * eqn: completion events go there (0xffffffff: no channel); async_eqn:
+ * eqn: completion events go there (HCASIM_EQN_NONE: no channel); async_eqn:
  * CQ errors (overflow) go there.  MODIFY_CQ resizes: the device moves the
  * unpolled CQEs [ci, pi) to the start of the new ring; afterwards ci = 0
  * and pi = their count (the driver resets its ci and the dbrec). */
@@ -765,7 +770,7 @@ struct hcasim_create_cq_in {
 	uint32_t log_size;          /* log2 entries (0..log2(max_cqe)) */
 	uint32_t uar;
 	uint32_t eqn;
-	uint32_t async_eqn;         /* 0xffffffff: none */
+	uint32_t async_eqn;         /* HCASIM_EQN_NONE: none */
 	struct hcasim_queue_buf buf;
 };
 struct hcasim_create_cq_out {
@@ -855,7 +860,7 @@ struct hcasim_create_qp_in {
 	uint32_t recv_cqn;
 	uint32_t srqn;              /* 0: own RQ */
 	uint32_t uar;
-	uint32_t async_eqn;         /* 0xffffffff: none */
+	uint32_t async_eqn;         /* HCASIM_EQN_NONE: none */
 	uint8_t  log_sq_size;       /* log2 WQEs */
 	uint8_t  log_sq_stride;     /* log2 bytes, >= 7 */
 	uint8_t  log_rq_size;

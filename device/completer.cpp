@@ -41,7 +41,7 @@ void RdmaEngine::qp_error(uint32_t qpn, Qp& qp, uint8_t event) {
     qp.attr.qp_state = qps::kErr;
     trace_.event("qp_state", "qpn={:#x} {}->{} reason=fault", qpn, from, qps::kErr);
     flush(qpn, qp);
-    if (qp.async_eqn != 0xffffffffu) {
+    if (qp.async_eqn != HCASIM_EQN_NONE) {
         if (event != ev::kNone) post_event(qp.async_eqn, HCASIM_EVENT_ASYNC, event, qpn);
         if (qp.srqn) post_event(qp.async_eqn, HCASIM_EVENT_ASYNC, ev::kQpLastWqeReached, qpn);
     }
@@ -63,7 +63,7 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     // A producer index more than a ring ahead is nonsense: nothing in the
     // ring is flushed for it (no completion is made up from stale slots).
     uint32_t sq_pi = qp.sq_head;
-    qp.buf.dbrec_read(*host_.dma, 1, sq_pi);
+    qp.buf.dbrec_read(*host_.dma, dbr::kSq, sq_pi);
     if (sq_pi - qp.sq_head > qp.sq_entries()) sq_pi = qp.sq_head;
     for (; qp.sq_head != sq_pi; ++qp.sq_head) {
         SendWqe w;
@@ -79,7 +79,7 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     qp.in_send = qp.in_write = false;
     if (qp.srqn == 0 && qp.log_rq_size) {
         uint32_t rq_pi = qp.rq_ci;
-        qp.buf.dbrec_read(*host_.dma, 0, rq_pi);
+        qp.buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi);
         if (rq_pi - qp.rq_ci > qp.rq_entries()) rq_pi = qp.rq_ci;
         while (qp.rq_ci != rq_pi) {
             qp.rwqe = RecvWqe{};

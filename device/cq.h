@@ -16,7 +16,7 @@ namespace hcasim::device {
 
 struct Eq {
     uint32_t log_size = 0;
-    uint32_t msix_vector = 0xffffffffu;
+    uint32_t msix_vector = HCASIM_MSIX_VECTOR_NONE;
     bool async = false;         // a context's async EQ: port events too
     QueueRing ring;
     uint32_t pi = 0;            // EQEs written
@@ -26,8 +26,8 @@ struct Eq {
 struct Cq {
     uint32_t log_size = 0;
     uint32_t uar = 0;
-    uint32_t eqn = 0xffffffffu;        // completion events
-    uint32_t async_eqn = 0xffffffffu;  // CQ errors
+    uint32_t eqn = HCASIM_EQN_NONE;        // completion events
+    uint32_t async_eqn = HCASIM_EQN_NONE;  // CQ errors
     QueueRing ring;
     uint32_t pi = 0;                   // CQEs written
     uint32_t fired_arm_sn = 0;         // arm_sn of the last event raised

@@ -176,7 +176,7 @@ void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
         Qp* qp = qps.find(qpn);
         if (!qp || qp->state == qps::kReset) continue;
         uint32_t sq_pi = 0;
-        if (qp->buf.dbrec_read(*host_.dma, 1, sq_pi) != 0) continue;
+        if (qp->buf.dbrec_read(*host_.dma, dbr::kSq, sq_pi) != 0) continue;
         if (sq_pi != qp->sq_pi_seen) {
             qp->sq_pi_seen = sq_pi;
             if (qp->state == qps::kErr) {
@@ -186,7 +186,7 @@ void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
             }
         } else if (qp->state == qps::kErr) {
             uint32_t rq_pi = 0;
-            if (qp->srqn == 0 && qp->buf.dbrec_read(*host_.dma, 0, rq_pi) == 0 && rq_pi != qp->rq_ci)
+            if (qp->srqn == 0 && qp->buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi) == 0 && rq_pi != qp->rq_ci)
                 flush(qpn, *qp);
         }
     }
@@ -285,7 +285,7 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
     if (!eq) return;
     uint32_t ci = 0;
     const uint32_t n = 1u << eq->log_size;
-    if (eq->ring.dbrec_read(*host_.dma, 0, ci) != 0 || eq->pi - ci >= n) {
+    if (eq->ring.dbrec_read(*host_.dma, dbr::kEqCi, ci) != 0 || eq->pi - ci >= n) {
         ++eq->dropped;
         trace_.event("eq_overflow", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
         return;
@@ -311,9 +311,9 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
 }
 
 void RdmaEngine::check_cq_arm(uint32_t cqn, Cq& cq) {
-    if (cq.eqn == 0xffffffffu || cq.overflowed) return;
+    if (cq.eqn == HCASIM_EQN_NONE || cq.overflowed) return;
     uint32_t arm = 0, ci = 0;
-    if (cq.ring.dbrec_read(*host_.dma, 1, arm) != 0 || cq.ring.dbrec_read(*host_.dma, 0, ci) != 0)
+    if (cq.ring.dbrec_read(*host_.dma, dbr::kCqArm, arm) != 0 || cq.ring.dbrec_read(*host_.dma, dbr::kCqCi, ci) != 0)
         return;
     const uint32_t sn = arm >> 2, cmd = arm & 3;
     if (cmd != HCASIM_CQ_ARM_NEXT || (cq.fired_any && sn == cq.fired_arm_sn)) return;
@@ -338,7 +338,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
     }
     const uint32_t n = cq->entries();
     uint32_t ci = 0;
-    if (cq->ring.dbrec_read(*host_.dma, 0, ci) != 0 || cq->pi - ci >= n) {
+    if (cq->ring.dbrec_read(*host_.dma, dbr::kCqCi, ci) != 0 || cq->pi - ci >= n) {
         // IBTA 11.6.2: CQ overrun is a CQ error; the CQE is lost.  A
         // consumer index ahead of the producer reads as an overrun too.
         ++stats_.cq_overflows;
@@ -363,9 +363,9 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
         trace_.event("cqe", "cqn={:#x} qpn={:#x} wr_id={:#x} opcode={} status={}({}) byte_len={} wqe={} vendor_err={:#x}",
                      cqn, cqe.qpn, cqe.wr_id, cqe.opcode, wc_status_name(cqe.status), cqe.status,
                      cqe.byte_len, cqe.wqe_counter, cqe.vendor_err);
-    if (cq->eqn == 0xffffffffu) return;
+    if (cq->eqn == HCASIM_EQN_NONE) return;
     uint32_t arm = 0;
-    if (cq->ring.dbrec_read(*host_.dma, 1, arm) != 0) return;
+    if (cq->ring.dbrec_read(*host_.dma, dbr::kCqArm, arm) != 0) return;
     const uint32_t sn = arm >> 2, cmd = arm & 3;
     // Command 3 is no arm command: the CQ counts as not armed.
     const bool armed = (cmd == HCASIM_CQ_ARM_SOLICITED || cmd == HCASIM_CQ_ARM_NEXT) &&
@@ -383,7 +383,7 @@ void RdmaEngine::cq_error(uint32_t cqn, Cq& cq, const char* why) {
     if (cq.overflowed) return;
     cq.overflowed = true;
     trace_.event("cq_error", "cqn={:#x} reason=\"{}\"", cqn, why);
-    if (cq.async_eqn != 0xffffffffu) post_event(cq.async_eqn, HCASIM_EVENT_ASYNC, ev::kCqErr, cqn);
+    if (cq.async_eqn != HCASIM_EQN_NONE) post_event(cq.async_eqn, HCASIM_EVENT_ASYNC, ev::kCqErr, cqn);
     // mlx5: the QPs completing into a CQ in error move to ERR (WQ
     // catastrophic error).  Rare, so a scan of the QPs is fine.
     qps.for_each([&](uint32_t h, Qp& qp) {
@@ -409,7 +409,7 @@ int RdmaEngine::resize_cq(uint32_t cqn, uint32_t log_size, QueueRing ring) {
     Cq* cq = cqs.find(cqn);
     if (!cq) return -2;
     uint32_t ci = 0;
-    if (cq->ring.dbrec_read(*host_.dma, 0, ci) != 0) return -2;
+    if (cq->ring.dbrec_read(*host_.dma, dbr::kCqCi, ci) != 0) return -2;
     const uint32_t unpolled = cq->pi - ci;
     const uint32_t n_new = 1u << log_size;
     if (unpolled > n_new) return -1;
@@ -425,7 +425,7 @@ int RdmaEngine::resize_cq(uint32_t cqn, uint32_t log_size, QueueRing ring) {
     cq->ring = std::move(ring);
     cq->log_size = log_size;
     cq->pi = unpolled;
-    cq->ring.dbrec_write(*host_.dma, 0, 0);
+    cq->ring.dbrec_write(*host_.dma, dbr::kCqCi, 0);
     return static_cast<int>(unpolled);
 }
 
@@ -504,8 +504,8 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
         fresh.sq_sig_all = qp->sq_sig_all;
         fresh.buf = std::move(qp->buf);
         *qp = std::move(fresh);
-        qp->buf.dbrec_write(*host_.dma, 0, 0);
-        qp->buf.dbrec_write(*host_.dma, 1, 0);
+        qp->buf.dbrec_write(*host_.dma, dbr::kRq, 0);
+        qp->buf.dbrec_write(*host_.dma, dbr::kSq, 0);
     } else if (to == qps::kErr && from != qps::kErr) {
         flush(qpn, *qp);
     } else if ((to == qps::kRts || to == qps::kSqd) && from != to) {
@@ -522,7 +522,7 @@ void RdmaEngine::destroy_qp(uint32_t qpn) {
     cqs.put(qp->send_cqn);
     cqs.put(qp->recv_cqn);
     if (qp->srqn) srqs.put(qp->srqn);
-    if (qp->async_eqn != 0xffffffffu) eqs.put(qp->async_eqn);
+    if (qp->async_eqn != HCASIM_EQN_NONE) eqs.put(qp->async_eqn);
     std::erase(ready_, qpn);
     qps.erase(qpn);
 }
@@ -531,8 +531,8 @@ void RdmaEngine::destroy_cq(uint32_t cqn) {
     Cq* cq = cqs.find(cqn);
     if (!cq) return;
     if (UarState* u = uar(cq->uar)) detach(u->cqs, cqn);
-    if (cq->eqn != 0xffffffffu) eqs.put(cq->eqn);
-    if (cq->async_eqn != 0xffffffffu) eqs.put(cq->async_eqn);
+    if (cq->eqn != HCASIM_EQN_NONE) eqs.put(cq->eqn);
+    if (cq->async_eqn != HCASIM_EQN_NONE) eqs.put(cq->async_eqn);
     cqs.erase(cqn);
 }
 
@@ -540,7 +540,7 @@ void RdmaEngine::destroy_srq(uint32_t srqn) {
     Srq* s = srqs.find(srqn);
     if (!s) return;
     if (UarState* u = uar(s->uar)) detach(u->srqs, srqn);
-    if (s->async_eqn != 0xffffffffu) eqs.put(s->async_eqn);
+    if (s->async_eqn != HCASIM_EQN_NONE) eqs.put(s->async_eqn);
     srqs.erase(srqn);
 }
 

@@ -43,7 +43,7 @@ namespace wc {
 inline constexpr uint8_t kSuccess = 0, kLocLenErr = 1, kLocQpOpErr = 2, kLocEecOpErr = 3,
                          kLocProtErr = 4, kWrFlushErr = 5, kMwBindErr = 6, kBadRespErr = 7,
                          kLocAccessErr = 8, kRemInvReqErr = 9, kRemAccessErr = 10, kRemOpErr = 11,
-                         kRetryExcErr = 12, kRnrRetryExcErr = 13, kFatalErr = 16, kGeneralErr = 21;
+                         kRetryExcErr = 12, kRnrRetryExcErr = 13, kFatalErr = 19, kGeneralErr = 21;
 inline constexpr uint8_t kOpSend = 0, kOpRdmaWrite = 1, kOpRdmaRead = 2, kOpCompSwap = 3,
                          kOpFetchAdd = 4, kOpRecv = 128, kOpRecvRdmaWithImm = 129;
 }
@@ -116,7 +116,7 @@ struct Qp {
     uint32_t pdn = 0;
     uint32_t send_cqn = 0, recv_cqn = 0, srqn = 0;
     uint32_t uar = 0;
-    uint32_t async_eqn = 0xffffffffu;
+    uint32_t async_eqn = HCASIM_EQN_NONE;
     uint32_t log_sq_size = 0, log_sq_stride = 0, log_rq_size = 0, log_rq_stride = 0;
     uint32_t sq_offset = 0;
     uint32_t max_send_sge = 0, max_recv_sge = 0, max_inline = 0;
@@ -185,7 +185,7 @@ struct Qp {
 struct Srq {
     uint32_t pdn = 0;
     uint32_t uar = 0;
-    uint32_t async_eqn = 0xffffffffu;
+    uint32_t async_eqn = HCASIM_EQN_NONE;
     uint32_t log_size = 0, log_stride = 0, max_sge = 0;
     uint32_t limit = 0;          // 0: disarmed
     QueueRing buf;

@@ -10,12 +10,27 @@
 // Source: mlx5 PRM "Work Queue Buffer" / PAS lists; abi/hcasim_abi.h.
 #pragma once
 
+#include "abi/hcasim_abi.h"
 #include "device/dma_space.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace hcasim::device {
+
+// The words of a doorbell record, by the ABI's structs (as mlx5 names
+// MLX5_RCV_DBR and MLX5_SND_DBR): a QP's receive and send producer
+// indices, a CQ's consumer index and arm word, an SRQ's producer index,
+// an EQ's consumer index.
+namespace dbr {
+inline constexpr unsigned kRq = offsetof(hcasim_qp_dbrec, rq_pi) / 4;
+inline constexpr unsigned kSq = offsetof(hcasim_qp_dbrec, sq_pi) / 4;
+inline constexpr unsigned kCqCi = offsetof(hcasim_cq_dbrec, ci) / 4;
+inline constexpr unsigned kCqArm = offsetof(hcasim_cq_dbrec, arm) / 4;
+inline constexpr unsigned kSrqPi = offsetof(hcasim_srq_dbrec, pi) / 4;
+inline constexpr unsigned kEqCi = 0;
+}  // namespace dbr
 
 class QueueRing {
 public:

@@ -83,7 +83,7 @@ void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
 bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     if (qp.sq_head == qp.sq_pi_seen) {
         uint32_t pi = 0;
-        if (qp.buf.dbrec_read(*host_.dma, 1, pi) != 0 || pi == qp.sq_head) return false;
+        if (qp.buf.dbrec_read(*host_.dma, dbr::kSq, pi) != 0 || pi == qp.sq_head) return false;
         qp.sq_pi_seen = pi;
     }
     if (qp.sq_pi_seen - qp.sq_head > qp.sq_entries()) {

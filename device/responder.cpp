@@ -125,7 +125,7 @@ void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
     if (s.error) return;
     s.error = true;
     trace_.event("srq_error", "srqn={:#x} reason=\"{}\"", srqn, why);
-    if (s.async_eqn != 0xffffffffu) post_event(s.async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqErr, srqn);
+    if (s.async_eqn != HCASIM_EQN_NONE) post_event(s.async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqErr, srqn);
 }
 
 RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
@@ -135,7 +135,7 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
         Srq* s = srqs.find(qp.srqn);
         if (!s || s->error) return RecvTake::Fatal;
         uint32_t pi = 0;
-        if (s->buf.dbrec_read(*host_.dma, 0, pi) != 0) return RecvTake::Fatal;
+        if (s->buf.dbrec_read(*host_.dma, dbr::kSrqPi, pi) != 0) return RecvTake::Fatal;
         if (pi == s->consumed) return RecvTake::Rnr;
         if (pi - s->consumed > s->entries()) {
             srq_error(qp.srqn, *s, "doorbell beyond the ring");
@@ -153,7 +153,7 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
         qp.has_rwqe = true;
         if (s->limit && pi - s->consumed < s->limit) {
             s->limit = 0;  // one event per arming (IBTA 10.2.9.5)
-            if (s->async_eqn != 0xffffffffu)
+            if (s->async_eqn != HCASIM_EQN_NONE)
                 post_event(s->async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqLimitReached, qp.srqn);
         }
         if (r.hdr.num_sge > s->max_sge || r.hdr.num_sge > kMaxSge) return RecvTake::BadWqe;
@@ -163,7 +163,7 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
         }
     } else {
         uint32_t pi = 0;
-        if (qp.buf.dbrec_read(*host_.dma, 0, pi) != 0) return RecvTake::Fatal;
+        if (qp.buf.dbrec_read(*host_.dma, dbr::kRq, pi) != 0) return RecvTake::Fatal;
         if (pi == qp.rq_ci) return RecvTake::Rnr;
         if (pi - qp.rq_ci > qp.rq_entries()) {
             trace_.event("rq_bad_doorbell", "qpn={:#x} rq_pi={} ci={} entries={}", qpn, pi, qp.rq_ci,

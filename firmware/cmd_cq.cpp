@@ -27,8 +27,8 @@ CmdStatus cmd_create_cq(FwState& fw, CmdContext& ctx) {
     auto& eng = *fw.engine;
     auto cqn = eng.cqs.insert(std::move(cq), ctx.channel);
     if (!cqn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_CQ_EXHAUSTED);
-    if (in.eqn != 0xffffffffu) eng.eqs.get(in.eqn);
-    if (in.async_eqn != 0xffffffffu) eng.eqs.get(in.async_eqn);
+    if (in.eqn != HCASIM_EQN_NONE) eng.eqs.get(in.eqn);
+    if (in.async_eqn != HCASIM_EQN_NONE) eng.eqs.get(in.async_eqn);
     eng.attach_cq(*cqn);
     hcasim_create_cq_out out{};
     out.cqn = *cqn;

@@ -12,7 +12,7 @@ CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx) {
     if (in.hdr.op_mod != HCASIM_EQ_OPMOD_COMPLETION && in.hdr.op_mod != HCASIM_EQ_OPMOD_ASYNC)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_BAD_OP_MOD);
     if (in.log_size > 16) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_QUEUE_BAD_SIZE);
-    if (in.msix_vector != 0xffffffffu && in.msix_vector >= HCASIM_MSIX_VECTORS)
+    if (in.msix_vector != HCASIM_MSIX_VECTOR_NONE && in.msix_vector >= HCASIM_MSIX_VECTORS)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_RESERVED_NOT_ZERO);
     device::Eq eq;
     eq.log_size = in.log_size;
@@ -42,7 +42,7 @@ CmdStatus cmd_destroy_eq(FwState& fw, CmdContext& ctx) {
 
 // An EQ handle in a create command: none, or one of the channel's EQs.
 bool eq_usable(FwState& fw, uint32_t eqn, uint32_t channel) {
-    return eqn == 0xffffffffu || fw.engine->eqs.find_owned(eqn, channel) != nullptr;
+    return eqn == HCASIM_EQN_NONE || fw.engine->eqs.find_owned(eqn, channel) != nullptr;
 }
 
 }  // namespace hcasim::firmware

@@ -99,7 +99,7 @@ CmdStatus cmd_create_qp(FwState& fw, CmdContext& ctx) {
     eng.cqs.get(in.send_cqn);
     eng.cqs.get(in.recv_cqn);
     if (in.srqn) eng.srqs.get(in.srqn);
-    if (in.async_eqn != 0xffffffffu) eng.eqs.get(in.async_eqn);
+    if (in.async_eqn != HCASIM_EQN_NONE) eng.eqs.get(in.async_eqn);
     eng.attach_qp(*qpn);
     hcasim_create_qp_out out{};
     out.qpn = *qpn;

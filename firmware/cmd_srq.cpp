@@ -37,7 +37,7 @@ CmdStatus cmd_create_srq(FwState& fw, CmdContext& ctx) {
     auto srqn = eng.srqs.insert(std::move(s), ctx.channel);
     if (!srqn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_SRQ_EXHAUSTED);
     fw.pds.get(in.pdn);
-    if (in.async_eqn != 0xffffffffu) eng.eqs.get(in.async_eqn);
+    if (in.async_eqn != HCASIM_EQN_NONE) eng.eqs.get(in.async_eqn);
     eng.attach_srq(*srqn);
     hcasim_create_srq_out out{};
     out.srqn = *srqn;

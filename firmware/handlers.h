@@ -40,6 +40,6 @@ CmdStatus cmd_query_port(FwState& fw, CmdContext& ctx);
 
 // Checks shared by the queue commands.
 bool uar_usable(FwState& fw, uint32_t uar, uint32_t channel);  // channel's own or allocated by it
-bool eq_usable(FwState& fw, uint32_t eqn, uint32_t channel);   // none (0xffffffff) or the channel's
+bool eq_usable(FwState& fw, uint32_t eqn, uint32_t channel);   // HCASIM_EQN_NONE or the channel's
 
 }  // namespace hcasim::firmware

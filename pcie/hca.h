@@ -87,7 +87,7 @@ private:
         uint64_t cmdq_addr = 0;
         uint32_t owner = 0;
         uint32_t completed = 0;
-        uint32_t msix_vector = 0xffffffffu;
+        uint32_t msix_vector = HCASIM_MSIX_VECTOR_NONE;
         uint32_t cmd_ci = 0;  // command entries run
     };
     void write_channel(uint32_t ch, uint32_t reg, uint32_t value);

@@ -15,7 +15,7 @@
 
 namespace hcasim::verbs {
 
-uint32_t ContextImpl::async_eqn() const { return async ? async->eqn : 0xffffffffu; }
+uint32_t ContextImpl::async_eqn() const { return async ? async->eqn : HCASIM_EQN_NONE; }
 
 void open_async_events(ContextImpl& c) {
     auto eq = std::make_unique<EventQueue>();

@@ -33,7 +33,6 @@ namespace hcasim::verbs {
 
 namespace {
 
-constexpr uint32_t kNoEq = 0xffffffffu;
 constexpr uint64_t kSupportedWcFlags =
     uint64_t{IBV_WC_STANDARD_FLAGS} | IBV_WC_EX_WITH_COMPLETION_TIMESTAMP | IBV_WC_EX_WITH_CVLAN |
     IBV_WC_EX_WITH_FLOW_TAG | IBV_WC_EX_WITH_TM_INFO |
@@ -98,7 +97,7 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
         in.hdr.opcode = HCASIM_CMD_CREATE_CQ;
         in.log_size = static_cast<uint32_t>(std::countr_zero(entries));
         in.uar = c.uar.index;
-        in.eqn = attr.channel ? to_channel(attr.channel)->eq.eqn : kNoEq;
+        in.eqn = attr.channel ? to_channel(attr.channel)->eq.eqn : HCASIM_EQN_NONE;
         in.async_eqn = c.async_eqn();
         in.buf = queue_buf(cq->buf, cq->db);
         e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, cq->buf.pages, &out,

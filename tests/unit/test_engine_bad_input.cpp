@@ -44,7 +44,6 @@ constexpr uint8_t kEvCqErr = 0, kEvQpFatal = 1, kEvQpAccessErr = 3, kEvSrqErr = 
 // ibv_wr_opcode
 constexpr uint8_t kWrite = 0, kSend = 2, kRead = 4, kFetchAdd = 6;
 
-constexpr uint32_t kNone = 0xffffffffu;
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kRamBase = 0x10000000;  // guest RAM: two arenas, one per channel
 constexpr uint64_t kArena = 2u << 20;
@@ -250,7 +249,7 @@ struct Hca {
         c.cqn = out.cqn;
         return st;
     }
-    CqH cq(uint32_t ch, uint32_t async_eqn, uint32_t log_size = 6, uint32_t eqn = kNone) {
+    CqH cq(uint32_t ch, uint32_t async_eqn, uint32_t log_size = 6, uint32_t eqn = HCASIM_EQN_NONE) {
         CqH c;
         REQUIRE(try_cq(ch, c, log_size, eqn, async_eqn).status == HCASIM_STATUS_OK);
         return c;
@@ -1049,7 +1048,7 @@ TEST_CASE("SGEs and queue pages outside guest RAM: error CQEs or a create error,
         in.hdr.opcode = HCASIM_CMD_CREATE_CQ;
         in.log_size = 4;
         in.uar = HCASIM_CHANNEL_UAR(0);
-        in.eqn = kNone;
+        in.eqn = HCASIM_EQN_NONE;
         in.async_eqn = e.eqn;
         Ring r = h.ring(0, 1024);
         in.buf = Hca::qbuf(r);
@@ -1076,7 +1075,7 @@ TEST_CASE("queue rings whose pages lie outside guest RAM: a create error or a qu
     SUBCASE("CQ ring: IBV_EVENT_CQ_ERR and its QPs to ERR at the first CQE") {
         World w;
         CqH c;
-        const CmdStatus st = w.try_cq(0, c, 6, kNone, w.aeq.eqn, {kOutside});
+        const CmdStatus st = w.try_cq(0, c, 6, HCASIM_EQN_NONE, w.aeq.eqn, {kOutside});
         if (st.status != HCASIM_STATUS_OK) {
             CHECK(st.syndrome == HCASIM_SYND_QUEUE_BAD_BUF);
         } else {

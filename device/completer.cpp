@@ -48,122 +48,122 @@ void RdmaEngine::qp_error(uint32_t qpn, Qp& qp, uint8_t event) {
 }
 
 void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
-    qp.ack_deadline = qp.rnr_deadline = 0;
-    qp.req_stash.clear();
-    qp.resp_stash.clear();
+    qp.comp.ack_deadline = qp.comp.rnr_deadline = 0;
+    qp.resp.stash.clear();
+    qp.comp.stash.clear();
     // Send side: what was taken, then what is still in the SQ.
-    while (!qp.inflight.empty()) {
-        SendWqe& w = qp.inflight.front();
+    while (!qp.req.inflight.empty()) {
+        SendWqe& w = qp.req.inflight.front();
         w.ctrl.flags |= HCASIM_WQE_SIGNALED;  // flushed WQEs always complete
         if (!w.completed) complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
-        qp.inflight.pop_front();
+        qp.req.inflight.pop_front();
     }
-    qp.send_pos = 0;
-    qp.rd_atomic_out = 0;
+    qp.req.send_pos = 0;
+    qp.req.rd_atomic_out = 0;
     // A producer index more than a ring ahead is nonsense: nothing in the
     // ring is flushed for it (no completion is made up from stale slots).
-    uint32_t sq_pi = qp.sq_head;
+    uint32_t sq_pi = qp.req.sq_head;
     qp.buf.dbrec_read(*host_.dma, dbr::kSq, sq_pi);
-    if (sq_pi - qp.sq_head > qp.sq_entries()) sq_pi = qp.sq_head;
-    for (; qp.sq_head != sq_pi; ++qp.sq_head) {
+    if (sq_pi - qp.req.sq_head > qp.sq_entries()) sq_pi = qp.req.sq_head;
+    for (; qp.req.sq_head != sq_pi; ++qp.req.sq_head) {
         SendWqe w;
-        w.index = qp.sq_head;
-        const uint64_t at = qp.sq_offset + (uint64_t{qp.sq_head % qp.sq_entries()} << qp.log_sq_stride);
+        w.index = qp.req.sq_head;
+        const uint64_t at = qp.sq_offset + (uint64_t{qp.req.sq_head % qp.sq_entries()} << qp.log_sq_stride);
         qp.buf.read(*host_.dma, at, &w.ctrl, sizeof(w.ctrl));
         w.ctrl.flags |= HCASIM_WQE_SIGNALED;
         complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
     }
-    qp.sq_pi_seen = qp.sq_head;
+    qp.req.sq_pi_seen = qp.req.sq_head;
     // Receive side: the WQE in progress, then the RQ (an SRQ's WQEs stay).
-    if (qp.has_rwqe) complete_recv(qp, qpn, wc::kWrFlushErr, wc::kOpRecv, 0, nullptr, 0);
-    qp.in_send = qp.in_write = false;
+    if (qp.resp.has_rwqe) complete_recv(qp, qpn, wc::kWrFlushErr, wc::kOpRecv, 0, nullptr, 0);
+    qp.resp.in_send = qp.resp.in_write = false;
     if (qp.srqn == 0 && qp.log_rq_size) {
-        uint32_t rq_pi = qp.rq_ci;
+        uint32_t rq_pi = qp.resp.rq_ci;
         qp.buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi);
-        if (rq_pi - qp.rq_ci > qp.rq_entries()) rq_pi = qp.rq_ci;
-        while (qp.rq_ci != rq_pi) {
-            qp.rwqe = RecvWqe{};
-            qp.rwqe.wqe_counter = static_cast<uint16_t>(qp.rq_ci);
-            qp.buf.read(*host_.dma, uint64_t{qp.rq_ci % qp.rq_entries()} << qp.log_rq_stride,
-                        &qp.rwqe.hdr, sizeof(qp.rwqe.hdr));
-            ++qp.rq_ci;
+        if (rq_pi - qp.resp.rq_ci > qp.rq_entries()) rq_pi = qp.resp.rq_ci;
+        while (qp.resp.rq_ci != rq_pi) {
+            qp.resp.rwqe = RecvWqe{};
+            qp.resp.rwqe.wqe_counter = static_cast<uint16_t>(qp.resp.rq_ci);
+            qp.buf.read(*host_.dma, uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride,
+                        &qp.resp.rwqe.hdr, sizeof(qp.resp.rwqe.hdr));
+            ++qp.resp.rq_ci;
             complete_recv(qp, qpn, wc::kWrFlushErr, wc::kOpRecv, 0, nullptr, 0);
         }
     }
 }
 
 void RdmaEngine::retire_front(uint32_t qpn, Qp& qp, uint8_t status, uint32_t vendor_err) {
-    SendWqe& w = qp.inflight.front();
+    SendWqe& w = qp.req.inflight.front();
     complete_send(qpn, qp, w, status, vendor_err);
-    if (w.counted) --qp.rd_atomic_out;
-    qp.inflight.pop_front();
-    if (qp.send_pos) --qp.send_pos;
+    if (w.counted) --qp.req.rd_atomic_out;
+    qp.req.inflight.pop_front();
+    if (qp.req.send_pos) --qp.req.send_pos;
     if (status != wc::kSuccess) qp_error(qpn, qp, ev::kNone);
 }
 
 void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
-    qp.ack_deadline = 0;
-    if (qp.inflight.empty() || qp.state == qps::kErr) return;
+    qp.comp.ack_deadline = 0;
+    if (qp.req.inflight.empty() || qp.state == qps::kErr) return;
     ++stats_.ack_timeouts;
-    SendWqe& w = qp.inflight.front();
+    SendWqe& w = qp.req.inflight.front();
     // retry_cnt + 1 timeouts in a row without progress end the QP (IBTA
     // 9.7.5.2.6: retry_cnt retries after the first try).
-    if (qp.retry_left == 0) {
+    if (qp.comp.retry_left == 0) {
         trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, w.first_psn);
         retire_front(qpn, qp, wc::kRetryExcErr);
         return;
     }
-    --qp.retry_left;
+    --qp.comp.retry_left;
     on_loss(qp);
     // Resend from the oldest unacknowledged packet (a READ from its first
     // missing response, see rewind).
     rewind(qpn, qp, w.rd_atomic ? w.first_psn : psn_add(w.first_psn, std::min(w.acked_pkts, w.npkts - 1)));
-    qp.rewound = false;  // a timeout is no NAK: a NAK for this PSN is news
+    qp.comp.rewound = false;  // a timeout is no NAK: a NAK for this PSN is news
     arm_ack_timer(qpn, qp);
 }
 
 std::optional<uint32_t> RdmaEngine::expected_response(const Qp& qp) const {
-    if (qp.inflight.empty()) return std::nullopt;
-    const SendWqe& w = qp.inflight.front();
+    if (qp.req.inflight.empty()) return std::nullopt;
+    const SendWqe& w = qp.req.inflight.front();
     if (!w.rd_atomic) return std::nullopt;
     return w.ctrl.opcode == wr::kRdmaRead ? psn_add(w.first_psn, w.resp_bytes / qp.mtu) : w.first_psn;
 }
 
 void RdmaEngine::read_gap(uint32_t qpn, Qp& qp) {
-    qp.resp_stash.clear();
+    qp.comp.stash.clear();
     const std::optional<uint32_t> expect_psn = expected_response(qp);
-    if (qp.read_gap_retry || !expect_psn) return;
+    if (qp.comp.read_gap_retry || !expect_psn) return;
     const uint32_t expect = *expect_psn;
     // An implied NAK (IBTA 9.7.5.2): asked again from the first missing
     // response.  It costs no retry (the ACK timer, which does, takes over
     // if the new request is lost too).
     on_loss(qp);
     rewind(qpn, qp, expect);
-    qp.read_gap_retry = true;
+    qp.comp.read_gap_retry = true;
 }
 
 void RdmaEngine::on_response_reorder_timeout(uint32_t qpn, Qp& qp) {
-    qp.resp_stash.deadline = 0;
-    if (qp.resp_stash.empty()) return;
-    if (qp.state != qps::kRts && qp.state != qps::kSqd) return qp.resp_stash.clear();
+    qp.comp.stash.deadline = 0;
+    if (qp.comp.stash.empty()) return;
+    if (qp.state != qps::kRts && qp.state != qps::kSqd) return qp.comp.stash.clear();
     read_gap(qpn, qp);
 }
 
 void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     complete_one(qp, qpn, p);
     // Responses held ahead of a gap that this one closed, lowest PSN first.
-    while (!qp.resp_stash.empty()) {
-        if (qp.inflight.empty() || (qp.state != qps::kRts && qp.state != qps::kSqd)) {
-            qp.resp_stash.clear();
+    while (!qp.comp.stash.empty()) {
+        if (qp.req.inflight.empty() || (qp.state != qps::kRts && qp.state != qps::kSqd)) {
+            qp.comp.stash.clear();
             break;
         }
-        auto& held = qp.resp_stash.held;
+        auto& held = qp.comp.stash.held;
         auto lowest = std::min_element(held.begin(), held.end(), [](const Packet& a, const Packet& b) {
             return psn_diff(a.psn, b.psn) < 0;
         });
         const std::optional<uint32_t> expect = expected_response(qp);
         if (expect && psn_diff(lowest->psn, *expect) > 0) break;  // still ahead
-        std::optional<Packet> next = qp.resp_stash.take(lowest->psn);
+        std::optional<Packet> next = qp.comp.stash.take(lowest->psn);
         complete_one(qp, qpn, *next);
     }
 }
@@ -177,7 +177,7 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     };
     if (qp.type != qpt::kRc) return drop("response on a non-RC QP");
     if (qp.state != qps::kRts && qp.state != qps::kSqd) return drop("response while not in RTS/SQD");
-    if (qp.inflight.empty()) return drop("response with nothing outstanding");
+    if (qp.req.inflight.empty()) return drop("response with nothing outstanding");
 
     bool progress = false;
     uint32_t acked = 0;  // packets this response answers, for the congestion window
@@ -187,8 +187,8 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     const bool is_ack = (op.flags & kAckOp) != 0;
     const bool has_aeth = (op.flags & kHasAeth) != 0;
     const bool positive = !has_aeth || (p.syndrome & aeth::kTypeMask) == aeth::kTypeAck;
-    while (!qp.inflight.empty()) {
-        SendWqe& w = qp.inflight.front();
+    while (!qp.req.inflight.empty()) {
+        SendWqe& w = qp.req.inflight.front();
         if (w.rd_atomic || !w.all_sent) break;
         const int32_t d = psn_diff(p.psn, w.last_psn());
         if (!(d > 0 || (d == 0 && is_ack && positive))) break;
@@ -201,8 +201,8 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     // every rc_window().ack_every packets) acknowledges up to its PSN; a
     // NAK up to the PSN before it.  Progress too: the retry counters and
     // the ACK timer restart, and a retransmission resumes after it.
-    if (is_ack && !qp.inflight.empty()) {
-        SendWqe& w = qp.inflight.front();
+    if (is_ack && !qp.req.inflight.empty()) {
+        SendWqe& w = qp.req.inflight.front();
         const int32_t d = psn_diff(p.psn, w.first_psn);
         const uint32_t upto = static_cast<uint32_t>(d) + (positive ? 1 : 0);  // packets covered
         if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && upto > w.acked_pkts) {
@@ -211,70 +211,70 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
             progress = true;
         }
     }
-    if (qp.inflight.empty()) {
+    if (qp.req.inflight.empty()) {
         if (acked) on_acked(qp, acked);
         if (progress) {
-            qp.rewound = qp.read_gap_retry = false;
-            qp.retry_left = qp.attr.retry_cnt;
-            qp.rnr_left = qp.attr.rnr_retry;
-            qp.ack_deadline = 0;
+            qp.comp.rewound = qp.comp.read_gap_retry = false;
+            qp.comp.retry_left = qp.attr.retry_cnt;
+            qp.comp.rnr_left = qp.attr.rnr_retry;
+            qp.comp.ack_deadline = 0;
             schedule(qpn, qp);
         }
         return;
     }
 
     if (has_aeth && !positive) {
-        SendWqe& w = qp.inflight.front();
+        SendWqe& w = qp.req.inflight.front();
         const uint32_t oldest = psn_add(w.first_psn, w.rd_atomic ? (w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0)
                                                                   : std::min(w.acked_pkts, w.npkts - 1));
         if (psn_diff(p.psn, oldest) < 0) return drop("NAK for a PSN acknowledged already");
         if (progress) {
             // The NAK acknowledged what came before it.
             if (acked) on_acked(qp, acked);
-            qp.read_gap_retry = false;
-            qp.retry_left = qp.attr.retry_cnt;
+            qp.comp.read_gap_retry = false;
+            qp.comp.retry_left = qp.attr.retry_cnt;
         }
         const uint8_t type = p.syndrome & aeth::kTypeMask;
         if (type == aeth::kTypeRnr) {
             // A copy of the RNR NAK being waited out changes nothing.
-            if (qp.rnr_deadline && qp.rewound && qp.rewound_psn == p.psn && !progress)
+            if (qp.comp.rnr_deadline && qp.comp.rewound && qp.comp.rewound_psn == p.psn && !progress)
                 return drop("RNR NAK repeated");
             // Only the RNR counter pays; 7 is infinite (IBTA 9.7.5.2.8).
-            if (qp.attr.rnr_retry != 7 && qp.rnr_left == 0) {
+            if (qp.attr.rnr_retry != 7 && qp.comp.rnr_left == 0) {
                 trace_.event("rnr_retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, p.psn);
                 return retire_front(qpn, qp, wc::kRnrRetryExcErr);
             }
-            if (qp.attr.rnr_retry != 7) --qp.rnr_left;
+            if (qp.attr.rnr_retry != 7) --qp.comp.rnr_left;
             rewind(qpn, qp, p.psn);
-            qp.rewound = true;
-            qp.rewound_psn = p.psn;
-            qp.ack_deadline = 0;
-            qp.rnr_deadline = host_.now_ns() + rnr_timer_ns(p.syndrome & 0x1f);
-            add_timer(qpn, qp.rnr_deadline);
+            qp.comp.rewound = true;
+            qp.comp.rewound_psn = p.psn;
+            qp.comp.ack_deadline = 0;
+            qp.comp.rnr_deadline = host_.now_ns() + rnr_timer_ns(p.syndrome & 0x1f);
+            add_timer(qpn, qp.comp.rnr_deadline);
             return;
         }
         if (p.syndrome == aeth::kNakPsnSeq) {
             // A NAK for the PSN the requester is already going back to
             // (an RNR NAK's, or an earlier NAK's) only echoes it: some
             // responders send one for each packet that was in flight.
-            if (qp.rewound && qp.rewound_psn == p.psn && !progress) {
-                if (!qp.rnr_deadline) rewind(qpn, qp, p.psn);
-                qp.rewound = true;
-                qp.rewound_psn = p.psn;
+            if (qp.comp.rewound && qp.comp.rewound_psn == p.psn && !progress) {
+                if (!qp.comp.rnr_deadline) rewind(qpn, qp, p.psn);
+                qp.comp.rewound = true;
+                qp.comp.rewound_psn = p.psn;
                 return;
             }
-            if (qp.retry_left == 0) {
+            if (qp.comp.retry_left == 0) {
                 trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, p.psn);
                 return retire_front(qpn, qp, wc::kRetryExcErr);
             }
-            --qp.retry_left;
+            --qp.comp.retry_left;
             on_loss(qp);
-            qp.rnr_deadline = 0;
+            qp.comp.rnr_deadline = 0;
             rewind(qpn, qp, p.psn);
-            qp.rewound = true;
-            qp.rewound_psn = p.psn;
+            qp.comp.rewound = true;
+            qp.comp.rewound_psn = p.psn;
             if (progress) {
-                qp.ack_deadline = 0;
+                qp.comp.ack_deadline = 0;
                 arm_ack_timer(qpn, qp);
             }
             return;
@@ -284,7 +284,7 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     }
 
     if (!is_ack) {
-        SendWqe& w = qp.inflight.front();
+        SendWqe& w = qp.req.inflight.front();
         const std::optional<uint32_t> expect = expected_response(qp);
         if (!expect) return drop("READ response or atomic ACK while a SEND/WRITE waits");
         const int32_t d = psn_diff(p.psn, *expect);
@@ -292,13 +292,13 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
         if (d > 0) {
             // Ahead of a missing response: held a moment (it may have
             // been overtaken), else the missing one is lost.
-            if (qp.read_gap_retry) return drop("response after a gap, asked again already");
-            if (qp.resp_stash.holds(p.psn)) return drop("response held already");
-            if (static_cast<uint32_t>(d) <= ReorderStash::kWindow && !qp.resp_stash.full()) {
+            if (qp.comp.read_gap_retry) return drop("response after a gap, asked again already");
+            if (qp.comp.stash.holds(p.psn)) return drop("response held already");
+            if (static_cast<uint32_t>(d) <= ReorderStash::kWindow && !qp.comp.stash.full()) {
                 ++stats_.reorder_held;
-                const bool first = qp.resp_stash.empty();
-                qp.resp_stash.put(p, host_.now_ns());
-                if (first) add_timer(qpn, qp.resp_stash.deadline);
+                const bool first = qp.comp.stash.empty();
+                qp.comp.stash.put(p, host_.now_ns());
+                if (first) add_timer(qpn, qp.comp.stash.deadline);
                 return;
             }
             read_gap(qpn, qp);
@@ -338,12 +338,12 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
 
     if (acked) on_acked(qp, acked);
     if (progress) {
-        qp.read_gap_retry = false;
-        qp.rewound = false;
-        qp.retry_left = qp.attr.retry_cnt;
-        qp.rnr_left = qp.attr.rnr_retry;
-        qp.ack_deadline = 0;
-        if (!qp.inflight.empty()) arm_ack_timer(qpn, qp);
+        qp.comp.read_gap_retry = false;
+        qp.comp.rewound = false;
+        qp.comp.retry_left = qp.attr.retry_cnt;
+        qp.comp.rnr_left = qp.attr.rnr_retry;
+        qp.comp.ack_deadline = 0;
+        if (!qp.req.inflight.empty()) arm_ack_timer(qpn, qp);
         schedule(qpn, qp);
     }
 }

@@ -177,8 +177,8 @@ void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
         if (!qp || qp->state == qps::kReset) continue;
         uint32_t sq_pi = 0;
         if (qp->buf.dbrec_read(*host_.dma, dbr::kSq, sq_pi) != 0) continue;
-        if (sq_pi != qp->sq_pi_seen) {
-            qp->sq_pi_seen = sq_pi;
+        if (sq_pi != qp->req.sq_pi_seen) {
+            qp->req.sq_pi_seen = sq_pi;
             if (qp->state == qps::kErr) {
                 flush(qpn, *qp);  // WQEs posted in ERR complete flushed
             } else {
@@ -186,7 +186,7 @@ void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
             }
         } else if (qp->state == qps::kErr) {
             uint32_t rq_pi = 0;
-            if (qp->srqn == 0 && qp->buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi) == 0 && rq_pi != qp->rq_ci)
+            if (qp->srqn == 0 && qp->buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi) == 0 && rq_pi != qp->resp.rq_ci)
                 flush(qpn, *qp);
         }
     }
@@ -239,8 +239,8 @@ namespace {
 
 bool timer_live(const Qp* qp, uint64_t deadline) {
     return qp && deadline &&
-           (qp->ack_deadline == deadline || qp->rnr_deadline == deadline ||
-            qp->req_stash.deadline == deadline || qp->resp_stash.deadline == deadline);
+           (qp->comp.ack_deadline == deadline || qp->comp.rnr_deadline == deadline ||
+            qp->resp.stash.deadline == deadline || qp->comp.stash.deadline == deadline);
 }
 
 }  // namespace
@@ -267,11 +267,11 @@ void RdmaEngine::fire_timers() {
         timers_.pop();
         Qp* qp = qps.find(qpn);
         if (!timer_live(qp, deadline)) continue;
-        if (qp->req_stash.deadline && qp->req_stash.deadline <= now) on_reorder_timeout(qpn, *qp);
-        if (qp->resp_stash.deadline && qp->resp_stash.deadline <= now) on_response_reorder_timeout(qpn, *qp);
-        if (qp->ack_deadline && qp->ack_deadline <= now) on_ack_timeout(qpn, *qp);
-        if (qp->rnr_deadline && qp->rnr_deadline <= now) {
-            qp->rnr_deadline = 0;
+        if (qp->resp.stash.deadline && qp->resp.stash.deadline <= now) on_reorder_timeout(qpn, *qp);
+        if (qp->comp.stash.deadline && qp->comp.stash.deadline <= now) on_response_reorder_timeout(qpn, *qp);
+        if (qp->comp.ack_deadline && qp->comp.ack_deadline <= now) on_ack_timeout(qpn, *qp);
+        if (qp->comp.rnr_deadline && qp->comp.rnr_deadline <= now) {
+            qp->comp.rnr_deadline = 0;
             schedule(qpn, *qp);
         }
     }
@@ -453,25 +453,25 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     if (mask & qpa::kTimeout) t.timeout = a.timeout;
     if (mask & qpa::kRetryCnt) {
         t.retry_cnt = a.retry_cnt;
-        qp->retry_left = a.retry_cnt;
+        qp->comp.retry_left = a.retry_cnt;
         // A new connection starts afresh; its path MTU is known (RC: RTR
         // requires it, and retry_cnt is set only on the way to RTS).
-        qp->cwnd = rc_window(qp->mtu).init;
-        qp->cwnd_acked = 0;
+        qp->req.window = rc_window(qp->mtu).init;
+        qp->req.window_acked = 0;
     }
     if (mask & qpa::kRnrRetry) {
         t.rnr_retry = a.rnr_retry;
-        qp->rnr_left = a.rnr_retry;
+        qp->comp.rnr_left = a.rnr_retry;
     }
     if (mask & qpa::kRqPsn) {
         t.rq_psn = a.rq_psn & 0xffffff;
-        qp->epsn = t.rq_psn;
+        qp->resp.epsn = t.rq_psn;
     }
     if (mask & qpa::kMaxQpRdAtomic) t.max_rd_atomic = a.max_rd_atomic;
     if (mask & qpa::kMinRnrTimer) t.min_rnr_timer = a.min_rnr_timer;
     if (mask & qpa::kSqPsn) {
         t.sq_psn = a.sq_psn & 0xffffff;
-        qp->next_psn = t.sq_psn;
+        qp->req.next_psn = t.sq_psn;
     }
     if (mask & qpa::kMaxDestRdAtomic) t.max_dest_rd_atomic = a.max_dest_rd_atomic;
     if (mask & qpa::kDestQpn) t.dest_qp_num = a.dest_qp_num & 0xffffff;
@@ -485,25 +485,7 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     t.qp_state = to;
     if (to == qps::kReset) {
         // A barrier: forget everything in flight; no CQE after this.
-        Qp fresh;
-        fresh.type = qp->type;
-        fresh.pdn = qp->pdn;
-        fresh.send_cqn = qp->send_cqn;
-        fresh.recv_cqn = qp->recv_cqn;
-        fresh.srqn = qp->srqn;
-        fresh.uar = qp->uar;
-        fresh.async_eqn = qp->async_eqn;
-        fresh.log_sq_size = qp->log_sq_size;
-        fresh.log_sq_stride = qp->log_sq_stride;
-        fresh.log_rq_size = qp->log_rq_size;
-        fresh.log_rq_stride = qp->log_rq_stride;
-        fresh.sq_offset = qp->sq_offset;
-        fresh.max_send_sge = qp->max_send_sge;
-        fresh.max_recv_sge = qp->max_recv_sge;
-        fresh.max_inline = qp->max_inline;
-        fresh.sq_sig_all = qp->sq_sig_all;
-        fresh.buf = std::move(qp->buf);
-        *qp = std::move(fresh);
+        qp->reset_roles();
         qp->buf.dbrec_write(*host_.dma, dbr::kRq, 0);
         qp->buf.dbrec_write(*host_.dma, dbr::kSq, 0);
     } else if (to == qps::kErr && from != qps::kErr) {

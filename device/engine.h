@@ -67,7 +67,7 @@ class RdmaEngine {
 public:
     // RC requester: how often a long SEND/WRITE asks for an ACK (BTH
     // AckReq), and the bounds of a QP's congestion window, in packets
-    // sent and not yet answered (Qp::cwnd: it starts at `init`, grows by
+    // sent and not yet answered (RequesterState::window: it starts at `init`, grows by
     // `ack_every` per window of acknowledged packets, and halves on a
     // loss, a PSN-sequence NAK or an ACK timeout, down to `min`, which
     // holds two AckReqs), by path MTU.  The maximum keeps one QP's
@@ -186,7 +186,7 @@ private:
     bool send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w);
     void complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status, uint32_t vendor_err);
     void rewind(uint32_t qpn, Qp& qp, uint32_t psn);
-    // The congestion window (Qp::cwnd): a loss halves it; acknowledged
+    // The window of unanswered packets (RequesterState::window): a loss halves it; acknowledged
     // packets grow it.
     void on_loss(Qp& qp);
     void on_acked(Qp& qp, uint32_t packets);

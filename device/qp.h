@@ -110,36 +110,43 @@ struct RdAtomicResource {
     uint64_t orig = 0;           // atomic: value returned the first time
 };
 
-struct Qp {
-    // Creation
+// What CREATE_QP fixes for the QP's life: listed once, here.
+struct QpConfig {
     uint32_t type = 0;           // qpt::
     uint32_t pdn = 0;
     uint32_t send_cqn = 0, recv_cqn = 0, srqn = 0;
     uint32_t uar = 0;
     uint32_t async_eqn = HCASIM_EQN_NONE;
     uint32_t log_sq_size = 0, log_sq_stride = 0, log_rq_size = 0, log_rq_stride = 0;
-    uint32_t sq_offset = 0;
+    uint32_t sq_offset = 0;      // bytes from the buffer's start to the SQ
     uint32_t max_send_sge = 0, max_recv_sge = 0, max_inline = 0;
     bool sq_sig_all = false;
-    QueueRing buf;
-    // State and attributes (hcasim_qp_attr as last modified)
-    uint32_t state = qps::kReset;
-    hcasim_qp_attr attr{};
-    uint32_t mtu = 1024;         // path MTU, bytes
 
-    // Requester
+    uint32_t sq_entries() const { return 1u << log_sq_size; }
+    uint32_t rq_entries() const { return 1u << log_rq_size; }
+};
+
+// The requester (rxe_req.c): WQEs taken from the SQ, PSNs, the packets
+// of the WQE being sent, and the window of unanswered packets.
+struct RequesterState {
     uint32_t sq_pi_seen = 0;     // SQ producer index last read
     uint32_t sq_head = 0;        // next SQ counter to take
     uint32_t next_psn = 0;       // PSN for the next new WQE
     RingDeque<SendWqe> inflight; // taken, not yet completed
     uint32_t send_pos = 0;       // index in inflight of the WQE being sent
     uint32_t rd_atomic_out = 0;  // READ/atomic requests outstanding
+    // Unanswered packets allowed out (RdmaEngine::rc_window bounds it),
+    // and the packets acknowledged towards its next increase.
+    uint32_t window = 64;
+    uint32_t window_acked = 0;
+};
+
+// The completer (rxe_comp.c): retry counters, the ACK and RNR timers,
+// and what recovery is under way.
+struct CompleterState {
     uint32_t retry_left = 7, rnr_left = 7;
     uint64_t ack_deadline = 0;   // ns; 0 = no timer
-    uint32_t cwnd = 64;          // congestion window, packets (RdmaEngine::rc_window)
-    uint32_t cwnd_acked = 0;     // packets acknowledged towards the next increase
     uint64_t rnr_deadline = 0;   // ns; 0 = not waiting
-    bool scheduled = false;      // in the engine's ready list
     // A READ response went missing and the READ was asked again: the
     // responses still in flight are dropped quietly until the expected
     // PSN comes (one retry per loss, not one per late packet).
@@ -149,9 +156,13 @@ struct Qp {
     // PSN only echoes it and costs no retry (completer.cpp).
     bool rewound = false;
     uint32_t rewound_psn = 0;
-    ReorderStash resp_stash;     // READ responses / atomic ACKs ahead of the expected PSN
+    ReorderStash stash;          // READ responses / atomic ACKs ahead of the expected PSN
+};
 
-    // Responder
+// The responder (rxe_resp.c): the expected PSN, the message being
+// received, the responder resources that answer duplicate READs and
+// atomics, NAK state and the coalesced ACK.
+struct ResponderState {
     uint32_t epsn = 0;           // expected PSN
     uint32_t msn = 0;
     uint32_t rq_ci = 0;          // own RQ WQEs consumed
@@ -161,7 +172,7 @@ struct Qp {
     // comes back (responder.cpp: at most one NAK per PSN, IBTA 9.7.5.2.1).
     bool nak_pending = false;
     uint32_t nak_psn = 0;
-    ReorderStash req_stash;      // requests ahead of the expected PSN
+    ReorderStash stash;          // requests ahead of the expected PSN
     bool ack_due = false;        // a coalesced ACK waits (RdmaEngine::flush_ack)
     uint32_t ack_due_psn = 0;    // the PSN it acknowledges
     uint32_t ack_sent_psn = 0;   // the PSN of the last ACK sent
@@ -172,14 +183,37 @@ struct Qp {
     uint32_t write_rkey = 0;
     uint32_t write_left = 0;     // bytes the RETH announced and not yet written
     uint32_t write_len = 0;
-    std::array<RdAtomicResource, 16> res{};
-    uint32_t res_head = 0;
+    // Responder resources (IBTA 9.5: max_dest_rd_atomic of them in use),
+    // a ring; next_resource is the next to fill.
+    std::array<RdAtomicResource, 16> resources{};
+    uint32_t next_resource = 0;
     bool uc_drop = false;        // UC: drop until the next FIRST/ONLY
+};
 
+struct Qp : QpConfig {
+    QueueRing buf;
+    // State and attributes (hcasim_qp_attr as last modified)
+    uint32_t state = qps::kReset;
+    hcasim_qp_attr attr{};
+    uint32_t mtu = 1024;         // path MTU, bytes
+    bool scheduled = false;      // in the engine's ready list
     uint64_t rx_dropped = 0;     // packets dropped at this QP
 
-    uint32_t sq_entries() const { return 1u << log_sq_size; }
-    uint32_t rq_entries() const { return 1u << log_rq_size; }
+    RequesterState req;
+    CompleterState comp;
+    ResponderState resp;
+
+    // MODIFY_QP to RESET: the roles start afresh; configuration and ring stay.
+    void reset_roles() {
+        state = qps::kReset;
+        attr = {};
+        mtu = 1024;
+        scheduled = false;
+        rx_dropped = 0;
+        req = {};
+        comp = {};
+        resp = {};
+    }
 };
 
 struct Srq {

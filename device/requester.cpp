@@ -52,14 +52,14 @@ bool opcode_allowed(uint32_t type, uint8_t op) {
 }  // namespace
 
 SendWqe* RdmaEngine::current_send(Qp& qp) {
-    return qp.send_pos < qp.inflight.size() ? &qp.inflight[qp.send_pos] : nullptr;
+    return qp.req.send_pos < qp.req.inflight.size() ? &qp.req.inflight[qp.req.send_pos] : nullptr;
 }
 
 void RdmaEngine::arm_ack_timer(uint32_t qpn, Qp& qp) {
-    if (qp.type != qpt::kRc || qp.attr.timeout == 0 || qp.ack_deadline) return;
+    if (qp.type != qpt::kRc || qp.attr.timeout == 0 || qp.comp.ack_deadline) return;
     const uint64_t ns = 4096ull << std::min<uint32_t>(qp.attr.timeout, 31);
-    qp.ack_deadline = host_.now_ns() + ns;
-    add_timer(qpn, qp.ack_deadline);
+    qp.comp.ack_deadline = host_.now_ns() + ns;
+    add_timer(qpn, qp.comp.ack_deadline);
 }
 
 void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
@@ -81,22 +81,22 @@ void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
 // Reads the next WQE of the SQ into inflight.  Returns false when the SQ
 // is empty (or the WQE was bad and the QP went to ERR).
 bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
-    if (qp.sq_head == qp.sq_pi_seen) {
+    if (qp.req.sq_head == qp.req.sq_pi_seen) {
         uint32_t pi = 0;
-        if (qp.buf.dbrec_read(*host_.dma, dbr::kSq, pi) != 0 || pi == qp.sq_head) return false;
-        qp.sq_pi_seen = pi;
+        if (qp.buf.dbrec_read(*host_.dma, dbr::kSq, pi) != 0 || pi == qp.req.sq_head) return false;
+        qp.req.sq_pi_seen = pi;
     }
-    if (qp.sq_pi_seen - qp.sq_head > qp.sq_entries()) {
-        trace_.event("wqe_bad_doorbell", "qpn={:#x} sq_pi={} head={} entries={}", qpn, qp.sq_pi_seen,
-                     qp.sq_head, qp.sq_entries());
+    if (qp.req.sq_pi_seen - qp.req.sq_head > qp.sq_entries()) {
+        trace_.event("wqe_bad_doorbell", "qpn={:#x} sq_pi={} head={} entries={}", qpn, qp.req.sq_pi_seen,
+                     qp.req.sq_head, qp.sq_entries());
         qp_error(qpn, qp, ev::kQpFatal);
         return false;
     }
-    SendWqe& w = qp.inflight.push_back();
+    SendWqe& w = qp.req.inflight.push_back();
     w = SendWqe{};
-    w.index = qp.sq_head;
-    const uint64_t at = qp.sq_offset + (uint64_t{qp.sq_head % qp.sq_entries()} << qp.log_sq_stride);
-    ++qp.sq_head;
+    w.index = qp.req.sq_head;
+    const uint64_t at = qp.sq_offset + (uint64_t{qp.req.sq_head % qp.sq_entries()} << qp.log_sq_stride);
+    ++qp.req.sq_head;
     ++stats_.wqes;
     auto fail = [&](uint8_t status, uint32_t synd, const char* why, uint8_t event = ev::kNone) {
         trace_.event("wqe_bad", "qpn={:#x} wqe={} opcode={} reason=\"{}\"", qpn, w.index,
@@ -104,7 +104,7 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         // The bad WQE completes in error; the QP goes to ERR and flushes
         // whatever else is outstanding.
         SendWqe bad = w;
-        qp.inflight.pop_back();
+        qp.req.inflight.pop_back();
         complete_send(qpn, qp, bad, status, synd);
         qp_error(qpn, qp, event);
         return false;
@@ -155,8 +155,8 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     w.rd_atomic = atomic || w.ctrl.opcode == wr::kRdmaRead;
     const uint32_t mtu = qp.type == qpt::kUd ? port_.mtu : qp.mtu;
     w.npkts = atomic ? 1 : std::max<uint32_t>(1, (w.length + mtu - 1) / mtu);
-    w.first_psn = qp.next_psn;
-    qp.next_psn = psn_add(qp.next_psn, w.npkts);
+    w.first_psn = qp.req.next_psn;
+    qp.req.next_psn = psn_add(qp.req.next_psn, w.npkts);
     if (trace_dp_)
         trace_.event("wqe", "qpn={:#x} wqe={} wr_id={:#x} opcode={} psn={}..{} length={} flags={:#x}",
                      qpn, w.index, w.ctrl.wr_id, w.ctrl.opcode, w.first_psn, w.last_psn(),
@@ -286,27 +286,27 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     w.next_pkt = (op == wr::kRdmaRead) ? k + read_pkts : k + 1;
     if (w.rd_atomic && !w.counted) {
         w.counted = true;
-        ++qp.rd_atomic_out;
+        ++qp.req.rd_atomic_out;
     }
     if (w.next_pkt == w.npkts) {
-        ++qp.send_pos;
+        ++qp.req.send_pos;
         w.all_sent = true;
     }
     const bool done_unreliable = qp.type != qpt::kRc && w.next_pkt == w.npkts;
     if (qp.type == qpt::kRc) arm_ack_timer(qpn, qp);
     emit(p);
-    if (done_unreliable && qp.state != qps::kErr && !qp.inflight.empty()) {
+    if (done_unreliable && qp.state != qps::kErr && !qp.req.inflight.empty()) {
         // UC/UD: complete once sent (IBTA 9.8: no acknowledgement).
-        SendWqe& front = qp.inflight.front();
+        SendWqe& front = qp.req.inflight.front();
         complete_send(qpn, qp, front, wc::kSuccess, 0);
-        qp.inflight.pop_front();
-        if (qp.send_pos) --qp.send_pos;
+        qp.req.inflight.pop_front();
+        if (qp.req.send_pos) --qp.req.send_pos;
     }
     return true;
 }
 
 uint32_t RdmaEngine::unanswered(const Qp& qp, const SendWqe& next) const {
-    const SendWqe& f = qp.inflight.front();
+    const SendWqe& f = qp.req.inflight.front();
     const uint32_t answered = f.ctrl.opcode == wr::kRdmaRead ? f.resp_bytes / qp.mtu
                               : f.rd_atomic                  ? 0
                                                              : f.acked_pkts;
@@ -317,19 +317,19 @@ uint32_t RdmaEngine::unanswered(const Qp& qp, const SendWqe& next) const {
 bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
     bool work = false;
     while (budget-- > 0) {
-        if ((qp.state != qps::kRts && qp.state != qps::kSqd) || qp.rnr_deadline) break;
+        if ((qp.state != qps::kRts && qp.state != qps::kSqd) || qp.comp.rnr_deadline) break;
         SendWqe* w = current_send(qp);
         if (!w) {
             if (qp.state == qps::kSqd) break;
-            if (qp.type == qpt::kRc && qp.inflight.size() >= qp.sq_entries()) break;
+            if (qp.type == qpt::kRc && qp.req.inflight.size() >= qp.sq_entries()) break;
             if (!fetch_wqe(qpn, qp)) break;
             w = current_send(qp);
             if (!w) break;
         }
         if (w->next_pkt == 0 && !w->counted) {
             const uint32_t max_rd = std::max<uint32_t>(1, qp.attr.max_rd_atomic);
-            if (w->rd_atomic && qp.rd_atomic_out >= max_rd) break;
-            if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.rd_atomic_out > 0) break;
+            if (w->rd_atomic && qp.req.rd_atomic_out >= max_rd) break;
+            if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.req.rd_atomic_out > 0) break;
         }
         if (qp.type == qpt::kRc) {
             // The congestion window of unanswered packets (the ACKs asked
@@ -339,7 +339,7 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
             // packets; one always may go.
             const uint32_t out = unanswered(qp, *w);
             const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? read_chunk(qp, *w, out) : 1;
-            if (span == 0 || (out > 0 && out + span > qp.cwnd)) break;
+            if (span == 0 || (out > 0 && out + span > qp.req.window)) break;
         }
         if (backend_ && backend_->tx_busy()) break;  // rescheduled by poll()
         if (!send_packet_of(qpn, qp, *w)) break;
@@ -353,16 +353,16 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
 }
 
 void RdmaEngine::on_loss(Qp& qp) {
-    qp.cwnd = std::max(rc_window(qp.mtu).min, qp.cwnd / 2);
-    qp.cwnd_acked = 0;
+    qp.req.window = std::max(rc_window(qp.mtu).min, qp.req.window / 2);
+    qp.req.window_acked = 0;
 }
 
 void RdmaEngine::on_acked(Qp& qp, uint32_t packets) {
-    qp.cwnd_acked += packets;
-    if (qp.cwnd_acked < qp.cwnd) return;
-    qp.cwnd_acked -= qp.cwnd;
+    qp.req.window_acked += packets;
+    if (qp.req.window_acked < qp.req.window) return;
+    qp.req.window_acked -= qp.req.window;
     const RcWindow win = rc_window(qp.mtu);
-    qp.cwnd = std::min(win.max, qp.cwnd + win.ack_every);
+    qp.req.window = std::min(win.max, qp.req.window + win.ack_every);
 }
 
 uint32_t RdmaEngine::read_chunk(const Qp& qp, const SendWqe& w, uint32_t out) const {
@@ -372,16 +372,16 @@ uint32_t RdmaEngine::read_chunk(const Qp& qp, const SendWqe& w, uint32_t out) co
     // at least rc_window().ack_every packets (or the rest), so a lost
     // response costs at most a window of them, and stale responses never
     // crowd the link (IBTA leaves a READ's retry to the requester).
-    const uint32_t room = qp.cwnd > out ? qp.cwnd - out : 0;
+    const uint32_t room = qp.req.window > out ? qp.req.window - out : 0;
     const uint32_t least = std::min(rest, rc_window(qp.mtu).ack_every);
     return room >= least ? std::min(rest, room) : 0;
 }
 
 void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
-    qp.read_gap_retry = false;
-    qp.resp_stash.clear();  // what it held is asked again
-    for (size_t i = 0; i < qp.inflight.size(); ++i) {
-        SendWqe& w = qp.inflight[i];
+    qp.comp.read_gap_retry = false;
+    qp.comp.stash.clear();  // what it held is asked again
+    for (size_t i = 0; i < qp.req.inflight.size(); ++i) {
+        SendWqe& w = qp.req.inflight[i];
         const int32_t d = psn_diff(psn, w.first_psn);
         if (d < 0 || static_cast<uint32_t>(d) >= w.npkts) continue;
         // A READ is asked again for what has not landed: a request at the
@@ -394,13 +394,13 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
         } else {
             w.next_pkt = static_cast<uint32_t>(d);
         }
-        for (size_t j = i + 1; j < qp.inflight.size(); ++j) {
-            SendWqe& later = qp.inflight[j];
+        for (size_t j = i + 1; j < qp.req.inflight.size(); ++j) {
+            SendWqe& later = qp.req.inflight[j];
             if (later.ctrl.opcode == wr::kRdmaRead && later.next_pkt) later.rerequest = true;
             later.next_pkt = 0;
             later.resp_bytes = 0;
         }
-        qp.send_pos = static_cast<uint32_t>(i);
+        qp.req.send_pos = static_cast<uint32_t>(i);
         ++stats_.retries;
         if (trace_dp_) trace_.event("retry", "qpn={:#x} psn={} wqe={}", qpn, psn, w.index);
         schedule(qpn, qp);

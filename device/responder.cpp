@@ -67,7 +67,7 @@ Packet RdmaEngine::response(Qp& qp, uint8_t opcode, uint32_t psn, uint8_t syndro
     a.opcode = opcode;
     a.psn = psn;
     a.syndrome = syndrome;
-    a.msn = qp.msn & 0xffffff;
+    a.msn = qp.resp.msn & 0xffffff;
     return a;
 }
 
@@ -78,12 +78,12 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
         // its PSN): sent once the packets received together are handled,
         // or at once when it answers rc_window().ack_every packets or
         // more (a long message's window must open as it goes).
-        qp.ack_due_psn = psn;
-        if (!qp.ack_due) {
-            qp.ack_due = true;
+        qp.resp.ack_due_psn = psn;
+        if (!qp.resp.ack_due) {
+            qp.resp.ack_due = true;
             acks_due_.push_back(qpn);
         }
-        if (psn_diff(psn, qp.ack_sent_psn) >= static_cast<int32_t>(rc_window(qp.mtu).ack_every)) flush_ack(qp);
+        if (psn_diff(psn, qp.resp.ack_sent_psn) >= static_cast<int32_t>(rc_window(qp.mtu).ack_every)) flush_ack(qp);
         return;
     }
     flush_ack(qp);  // what was acknowledged goes first
@@ -98,18 +98,18 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
 void RdmaEngine::send_rnr_nak(Qp& qp, uint32_t qpn, const Packet& p) {
     // What follows is dropped silently until the requester comes back
     // to this PSN after the RNR timer (IBTA 9.7.5.2.8).
-    qp.req_stash.clear();
-    qp.nak_pending = true;
-    qp.nak_psn = p.psn;
+    qp.resp.stash.clear();
+    qp.resp.nak_pending = true;
+    qp.resp.nak_psn = p.psn;
     send_ack(qp, qpn, p, static_cast<uint8_t>(aeth::kRnrNak | (qp.attr.min_rnr_timer & 0x1f)), p.psn);
 }
 
 void RdmaEngine::flush_ack(Qp& qp) {
-    if (!qp.ack_due) return;
-    qp.ack_due = false;
+    if (!qp.resp.ack_due) return;
+    qp.resp.ack_due = false;
     if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd) return;
-    Packet a = response(qp, bth::kAck, qp.ack_due_psn, aeth::kAck);
-    qp.ack_sent_psn = qp.ack_due_psn;
+    Packet a = response(qp, bth::kAck, qp.resp.ack_due_psn, aeth::kAck);
+    qp.resp.ack_sent_psn = qp.resp.ack_due_psn;
     ++stats_.acks;
     emit(a);
 }
@@ -129,7 +129,7 @@ void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
 }
 
 RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
-    RecvWqe& r = qp.rwqe;
+    RecvWqe& r = qp.resp.rwqe;
     r = RecvWqe{};
     if (qp.srqn) {
         Srq* s = srqs.find(qp.srqn);
@@ -150,7 +150,7 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
         // Taken even when malformed: it completes in error on this QP.
         s->next = r.hdr.next;
         ++s->consumed;
-        qp.has_rwqe = true;
+        qp.resp.has_rwqe = true;
         if (s->limit && pi - s->consumed < s->limit) {
             s->limit = 0;  // one event per arming (IBTA 10.2.9.5)
             if (s->async_eqn != HCASIM_EQN_NONE)
@@ -164,17 +164,17 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
     } else {
         uint32_t pi = 0;
         if (qp.buf.dbrec_read(*host_.dma, dbr::kRq, pi) != 0) return RecvTake::Fatal;
-        if (pi == qp.rq_ci) return RecvTake::Rnr;
-        if (pi - qp.rq_ci > qp.rq_entries()) {
-            trace_.event("rq_bad_doorbell", "qpn={:#x} rq_pi={} ci={} entries={}", qpn, pi, qp.rq_ci,
+        if (pi == qp.resp.rq_ci) return RecvTake::Rnr;
+        if (pi - qp.resp.rq_ci > qp.rq_entries()) {
+            trace_.event("rq_bad_doorbell", "qpn={:#x} rq_pi={} ci={} entries={}", qpn, pi, qp.resp.rq_ci,
                          qp.rq_entries());
             return RecvTake::Fatal;
         }
-        const uint64_t at = uint64_t{qp.rq_ci % qp.rq_entries()} << qp.log_rq_stride;
+        const uint64_t at = uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride;
         if (qp.buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return RecvTake::Fatal;
-        r.wqe_counter = static_cast<uint16_t>(qp.rq_ci);
-        ++qp.rq_ci;
-        qp.has_rwqe = true;  // a bad WQE still completes (in error)
+        r.wqe_counter = static_cast<uint16_t>(qp.resp.rq_ci);
+        ++qp.resp.rq_ci;
+        qp.resp.has_rwqe = true;  // a bad WQE still completes (in error)
         if (r.hdr.num_sge > qp.max_recv_sge || r.hdr.num_sge > kMaxSge ||
             sizeof(r.hdr) + 16u * r.hdr.num_sge > (1u << qp.log_rq_stride))
             return RecvTake::BadWqe;
@@ -184,21 +184,21 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
     uint64_t total = 0;
     for (uint32_t i = 0; i < r.hdr.num_sge; ++i) total += r.sge[i].length;
     r.length = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
-    qp.recv_offset = 0;
+    qp.resp.recv_offset = 0;
     return RecvTake::Ok;
 }
 
 void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode,
                                uint32_t byte_len, const Packet* p, uint32_t vendor_err) {
     hcasim_cqe c{};
-    c.wr_id = qp.rwqe.hdr.wr_id;
+    c.wr_id = qp.resp.rwqe.hdr.wr_id;
     c.status = status;
     c.opcode = opcode;
     c.byte_len = byte_len;
     c.qpn = qpn;
     c.src_qp = p && qp.type == qpt::kUd ? p->src_qp : qp.attr.dest_qp_num;
     c.vendor_err = vendor_err;
-    c.wqe_counter = qp.rwqe.wqe_counter;
+    c.wqe_counter = qp.resp.rwqe.wqe_counter;
     c.is_recv = 1;
     c.srqn = qp.srqn;
     c.pkey_index = qp.attr.pkey_index;
@@ -210,14 +210,14 @@ void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opc
         if (qp.type == qpt::kUd) c.flags |= HCASIM_CQE_GRH;
         if (p->se) c.flags |= HCASIM_CQE_SOLICITED;
     }
-    qp.has_rwqe = false;
-    qp.recv_offset = 0;
+    qp.resp.has_rwqe = false;
+    qp.resp.recv_offset = 0;
     post_cqe(qp.recv_cqn, c);
 }
 
 // Scatters len bytes at offset `off` of the receive WQE's SGEs.
 static MrError scatter(MrEngine& mr, const Qp& qp, uint32_t off, const uint8_t* data, uint32_t len) {
-    const RecvWqe& r = qp.rwqe;
+    const RecvWqe& r = qp.resp.rwqe;
     uint32_t i = 0, skip = off;
     while (i < r.hdr.num_sge && skip >= r.sge[i].length) skip -= r.sge[i++].length;
     for (uint32_t done = 0; done < len; ++i, skip = 0) {
@@ -246,7 +246,7 @@ void RdmaEngine::send_read_responses(Qp& qp, uint32_t qpn, const Packet& req, ui
                                  : bth::kReadRespMiddle;
         p.psn = psn_add(req.psn, k);
         p.syndrome = aeth::kAck;
-        p.msn = qp.msn & 0xffffff;
+        p.msn = qp.resp.msn & 0xffffff;
         const uint32_t off = k * mtu;
         const uint32_t len = std::min(mtu, req.dma_len - std::min(req.dma_len, off));
         if (len) {
@@ -282,23 +282,23 @@ void RdmaEngine::resp_drop(Qp& qp, uint32_t qpn, const Packet& p, const char* wh
 }
 
 void RdmaEngine::send_seq_nak(Qp& qp, uint32_t qpn, const Packet& p) {
-    qp.req_stash.clear();
-    qp.nak_pending = true;
-    qp.nak_psn = qp.epsn;
-    send_ack(qp, qpn, p, aeth::kNakPsnSeq, qp.epsn);
+    qp.resp.stash.clear();
+    qp.resp.nak_pending = true;
+    qp.resp.nak_psn = qp.resp.epsn;
+    send_ack(qp, qpn, p, aeth::kNakPsnSeq, qp.resp.epsn);
 }
 
 void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
     // After a NAK nothing beyond it is answered until the requester comes
     // back: one NAK per PSN, never a NAK per packet in flight.
-    if (qp.nak_pending) return resp_drop(qp, qpn, p, "PSN ahead, a NAK is outstanding");
-    if (qp.req_stash.holds(p.psn)) return resp_drop(qp, qpn, p, "PSN ahead, held already");
-    const uint32_t ahead = static_cast<uint32_t>(psn_diff(p.psn, qp.epsn));
-    if (ahead <= ReorderStash::kWindow && !qp.req_stash.full()) {
+    if (qp.resp.nak_pending) return resp_drop(qp, qpn, p, "PSN ahead, a NAK is outstanding");
+    if (qp.resp.stash.holds(p.psn)) return resp_drop(qp, qpn, p, "PSN ahead, held already");
+    const uint32_t ahead = static_cast<uint32_t>(psn_diff(p.psn, qp.resp.epsn));
+    if (ahead <= ReorderStash::kWindow && !qp.resp.stash.full()) {
         ++stats_.reorder_held;
-        const bool first = qp.req_stash.empty();
-        qp.req_stash.put(p, host_.now_ns());
-        if (first) add_timer(qpn, qp.req_stash.deadline);
+        const bool first = qp.resp.stash.empty();
+        qp.resp.stash.put(p, host_.now_ns());
+        if (first) add_timer(qpn, qp.resp.stash.deadline);
         return;
     }
     send_seq_nak(qp, qpn, p);
@@ -307,12 +307,12 @@ void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
 
 void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
     // The requester is back at (or before) the PSN it was NAK'd for.
-    if (qp.nak_pending && psn_diff(p.psn, qp.nak_psn) <= 0) qp.nak_pending = false;
+    if (qp.resp.nak_pending && psn_diff(p.psn, qp.resp.nak_psn) <= 0) qp.resp.nak_pending = false;
     const OpInfo& op = op_info(p.opcode);
     // IBTA 9.7.5.1.2: an atomic is answered from its responder resource,
     // never executed twice.
     if (op.flags & kAtomic) {
-        for (const RdAtomicResource& r : qp.res) {
+        for (const RdAtomicResource& r : qp.resp.resources) {
             if (!r.valid || !r.atomic || r.psn != p.psn) continue;
             flush_ack(qp);
             Packet a = response(qp, bth::kAtomicAck, r.psn, aeth::kAck);
@@ -332,39 +332,39 @@ void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
     if (op.flags & kRead) {
         if (!read_allowed(qp, p)) return resp_drop(qp, qpn, p, "duplicate READ outside its MR");
         const uint32_t n = std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu);
-        const uint32_t upto = static_cast<uint32_t>(psn_diff(qp.epsn, p.psn));
+        const uint32_t upto = static_cast<uint32_t>(psn_diff(qp.resp.epsn, p.psn));
         if (n > upto) {
-            if (qp.in_send || qp.in_write) return resp_drop(qp, qpn, p, "READ over a message in progress");
-            qp.nak_pending = false;
-            RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
+            if (qp.resp.in_send || qp.resp.in_write) return resp_drop(qp, qpn, p, "READ over a message in progress");
+            qp.resp.nak_pending = false;
+            RdAtomicResource& r = qp.resp.resources[qp.resp.next_resource++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()))];
             r = RdAtomicResource{true, false, p.psn, n, p.va, p.rkey, p.dma_len, 0};
-            qp.epsn = psn_add(p.psn, n);
-            ++qp.msn;
+            qp.resp.epsn = psn_add(p.psn, n);
+            ++qp.resp.msn;
         }
         send_read_responses(qp, qpn, p, n);
         return;
     }
     // SEND/WRITE: acknowledged again, nothing redone.
-    if (p.ack_req) send_ack(qp, qpn, p, aeth::kAck, psn_add(qp.epsn, 0xffffff));
+    if (p.ack_req) send_ack(qp, qpn, p, aeth::kAck, psn_add(qp.resp.epsn, 0xffffff));
 }
 
 void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
     respond_one(qp, qpn, p);
     // Requests held ahead of a gap that this packet closed.
-    while (!qp.req_stash.empty()) {
-        std::optional<Packet> next = qp.req_stash.take(qp.epsn);
+    while (!qp.resp.stash.empty()) {
+        std::optional<Packet> next = qp.resp.stash.take(qp.resp.epsn);
         if (!next) break;
         respond_one(qp, qpn, *next);
     }
-    std::erase_if(qp.req_stash.held, [&](const Packet& h) { return psn_diff(h.psn, qp.epsn) < 0; });
-    if (qp.req_stash.empty()) qp.req_stash.deadline = 0;
+    std::erase_if(qp.resp.stash.held, [&](const Packet& h) { return psn_diff(h.psn, qp.resp.epsn) < 0; });
+    if (qp.resp.stash.empty()) qp.resp.stash.deadline = 0;
 }
 
 void RdmaEngine::on_reorder_timeout(uint32_t qpn, Qp& qp) {
-    qp.req_stash.deadline = 0;
-    if (qp.req_stash.empty() || qp.nak_pending) return;
+    qp.resp.stash.deadline = 0;
+    if (qp.resp.stash.empty() || qp.resp.nak_pending) return;
     // The gap did not close in time: a loss, answered as IBTA says.
-    Packet p = qp.req_stash.held.front();
+    Packet p = qp.resp.stash.held.front();
     send_seq_nak(qp, qpn, p);
 }
 
@@ -390,7 +390,7 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
             qp_error(qpn, qp, ev::kQpFatal);
             return drop("receive queue broken");
         }
-        if (kGrhLen + p.len > qp.rwqe.length) {
+        if (kGrhLen + p.len > qp.resp.rwqe.length) {
             complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, 0, &p, 0);
             return;
         }
@@ -409,28 +409,28 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
 
     const bool rc = qp.type == qpt::kRc;
     // ---- PSN check ----
-    const int32_t d = psn_diff(p.psn, qp.epsn);
+    const int32_t d = psn_diff(p.psn, qp.resp.epsn);
     if (rc && d > 0) return request_ahead(qp, qpn, p);
     if (rc && d < 0) return duplicate_request(qp, qpn, p);
     // In order: past the NAK'd PSN, the requester has come back.  (At it,
     // this may be the late original of the packet NAK'd for: the rewind
     // is still to come.)
-    if (rc && qp.nak_pending && p.psn != qp.nak_psn) qp.nak_pending = false;
+    if (rc && qp.resp.nak_pending && p.psn != qp.resp.nak_psn) qp.resp.nak_pending = false;
     if (!rc && d != 0) {
         // UC: a lost packet drops the rest of the message (IBTA 9.8.3).
-        qp.in_send = qp.in_write = false;
+        qp.resp.in_send = qp.resp.in_write = false;
         if (!(op.flags & kFirst)) {
-            qp.uc_drop = true;
-            qp.epsn = psn_add(p.psn, 1);
+            qp.resp.uc_drop = true;
+            qp.resp.epsn = psn_add(p.psn, 1);
             return drop("UC PSN gap");
         }
-        qp.epsn = p.psn;
+        qp.resp.epsn = p.psn;
     }
-    if (!rc && qp.uc_drop && !(op.flags & kFirst)) {
-        qp.epsn = psn_add(p.psn, 1);
+    if (!rc && qp.resp.uc_drop && !(op.flags & kFirst)) {
+        qp.resp.epsn = psn_add(p.psn, 1);
         return drop("UC: rest of a broken message");
     }
-    qp.uc_drop = false;
+    qp.resp.uc_drop = false;
 
     // NAK helper: class C/D errors put the responder QP in ERR too.
     auto nak = [&](uint8_t syndrome) {
@@ -451,12 +451,12 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
 
     // ---- opcode sequence ----
     const bool continuation = (op.flags & kMiddle) || ((op.flags & kLast) && !(op.flags & kFirst));
-    if ((qp.in_send && !(continuation && (op.flags & kSend))) ||
-        (qp.in_write && !(continuation && (op.flags & kWrite))) ||
-        (!qp.in_send && !qp.in_write && continuation)) {
+    if ((qp.resp.in_send && !(continuation && (op.flags & kSend))) ||
+        (qp.resp.in_write && !(continuation && (op.flags & kWrite))) ||
+        (!qp.resp.in_send && !qp.resp.in_write && continuation)) {
         if (!rc) {
-            qp.in_send = qp.in_write = false;
-            qp.uc_drop = true;
+            qp.resp.in_send = qp.resp.in_write = false;
+            qp.resp.uc_drop = true;
             return drop("UC opcode out of sequence");
         }
         return nak(aeth::kNakInvalidRequest);
@@ -465,12 +465,12 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
     // ---- READ ----
     if (op.flags & kRead) {
         if (!read_allowed(qp, p)) return nak(aeth::kNakRemoteAccess);
-        RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
+        RdAtomicResource& r = qp.resp.resources[qp.resp.next_resource++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()))];
         r = RdAtomicResource{true, false, p.psn,
                              std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu), p.va, p.rkey,
                              p.dma_len, 0};
-        qp.epsn = psn_add(p.psn, r.npkts);
-        ++qp.msn;
+        qp.resp.epsn = psn_add(p.psn, r.npkts);
+        ++qp.resp.msn;
         send_read_responses(qp, qpn, p, r.npkts);
         return;
     }
@@ -483,10 +483,10 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
                                      p.opcode == bth::kCompareSwap, p.opcode == bth::kCompareSwap ? p.compare : p.swap_add,
                                      p.swap_add, &orig);
         if (e != MrError::None) return nak(aeth::kNakRemoteAccess);
-        RdAtomicResource& r = qp.res[qp.res_head++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.res.size()))];
+        RdAtomicResource& r = qp.resp.resources[qp.resp.next_resource++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()))];
         r = RdAtomicResource{true, true, p.psn, 1, p.va, p.rkey, 8, orig};
-        qp.epsn = psn_add(p.psn, 1);
-        ++qp.msn;
+        qp.resp.epsn = psn_add(p.psn, 1);
+        ++qp.resp.msn;
         flush_ack(qp);
         Packet a = response(qp, bth::kAtomicAck, p.psn, aeth::kAck);
         a.orig = orig;
@@ -501,30 +501,30 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
             const RecvTake t = take_recv_wqe(qp, qpn);
             if (t == RecvTake::Rnr) {
                 if (rc) send_rnr_nak(qp, qpn, p);
-                else qp.uc_drop = true;
+                else qp.resp.uc_drop = true;
                 return drop("RNR: no receive WQE");
             }
             if (t != RecvTake::Ok) return recv_fault(t, wc::kOpRecv);
-            qp.in_send = true;
+            qp.resp.in_send = true;
         }
-        if (qp.recv_offset + p.len > qp.rwqe.length) {
-            complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, qp.recv_offset, &p, 0);
-            qp.in_send = false;
+        if (qp.resp.recv_offset + p.len > qp.resp.rwqe.length) {
+            complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, qp.resp.recv_offset, &p, 0);
+            qp.resp.in_send = false;
             return nak(aeth::kNakInvalidRequest);
         }
         if (p.len) {
-            if (scatter(mr_, qp, qp.recv_offset, p.data, p.len) != MrError::None) {
-                complete_recv(qp, qpn, wc::kLocProtErr, wc::kOpRecv, qp.recv_offset, &p, 0);
-                qp.in_send = false;
+            if (scatter(mr_, qp, qp.resp.recv_offset, p.data, p.len) != MrError::None) {
+                complete_recv(qp, qpn, wc::kLocProtErr, wc::kOpRecv, qp.resp.recv_offset, &p, 0);
+                qp.resp.in_send = false;
                 return nak(aeth::kNakRemoteOp);
             }
-            qp.recv_offset += p.len;
+            qp.resp.recv_offset += p.len;
         }
-        qp.epsn = psn_add(p.psn, 1);
+        qp.resp.epsn = psn_add(p.psn, 1);
         if (op.flags & kLast) {
-            qp.in_send = false;
-            ++qp.msn;
-            complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecv, qp.recv_offset, &p, 0);
+            qp.resp.in_send = false;
+            ++qp.resp.msn;
+            complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecv, qp.resp.recv_offset, &p, 0);
         }
         if (rc && p.ack_req) send_ack(qp, qpn, p, aeth::kAck, p.psn);
         return;
@@ -535,39 +535,39 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
         if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_WRITE) ||
             mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, p.va, p.dma_len) != MrError::None)
             return nak(aeth::kNakRemoteAccess);
-        qp.write_va = p.va;
-        qp.write_rkey = p.rkey;
-        qp.write_left = p.dma_len;
-        qp.write_len = p.dma_len;
-        qp.in_write = true;
+        qp.resp.write_va = p.va;
+        qp.resp.write_rkey = p.rkey;
+        qp.resp.write_left = p.dma_len;
+        qp.resp.write_len = p.dma_len;
+        qp.resp.in_write = true;
     }
     if (imm) {
         // WRITE with immediate consumes a receive WQE (IBTA 9.4.3).
         const RecvTake t = take_recv_wqe(qp, qpn);
         if (t == RecvTake::Rnr) {
             if (rc) send_rnr_nak(qp, qpn, p);
-            if (op.flags & kFirst) qp.in_write = false;
+            if (op.flags & kFirst) qp.resp.in_write = false;
             return drop("RNR: no receive WQE for WRITE with immediate");
         }
         if (t != RecvTake::Ok) return recv_fault(t, wc::kOpRecvRdmaWithImm);
     }
-    if (p.len > qp.write_left) {
-        qp.in_write = false;
+    if (p.len > qp.resp.write_left) {
+        qp.resp.in_write = false;
         return nak(aeth::kNakInvalidRequest);
     }
     if (p.len) {
-        const uint64_t at = qp.write_va + (qp.write_len - qp.write_left);
-        if (mr_.write({qp.write_rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, at, p.data, p.len) != MrError::None) {
-            qp.in_write = false;
+        const uint64_t at = qp.resp.write_va + (qp.resp.write_len - qp.resp.write_left);
+        if (mr_.write({qp.resp.write_rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, at, p.data, p.len) != MrError::None) {
+            qp.resp.in_write = false;
             return nak(aeth::kNakRemoteAccess);
         }
-        qp.write_left -= p.len;
+        qp.resp.write_left -= p.len;
     }
-    qp.epsn = psn_add(p.psn, 1);
+    qp.resp.epsn = psn_add(p.psn, 1);
     if (op.flags & kLast) {
-        qp.in_write = false;
-        ++qp.msn;
-        if (imm) complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecvRdmaWithImm, qp.write_len, &p, 0);
+        qp.resp.in_write = false;
+        ++qp.resp.msn;
+        if (imm) complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecvRdmaWithImm, qp.resp.write_len, &p, 0);
     }
     if (rc && p.ack_req) send_ack(qp, qpn, p, aeth::kAck, p.psn);
 }

@@ -240,3 +240,26 @@ shell_words() {
     done
     printf '%s\n' "$out"
 }
+
+# usage: print the calling script's header comment (from line 2 up to its
+# `set -euo` line), without the leading "# ".
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+}
+
+# need_arg OPTION COUNT: fail if OPTION has no value (COUNT is $# where
+# OPTION is $1).
+need_arg() {
+    [[ $2 -ge 2 ]] || die "$1 needs a value (see --help)"
+}
+
+# on_signal SIG CODE: trap 'on_signal INT 130' INT (and TERM 143): says
+# what it stops ($STOPPING), runs the script's cleanup, exits with CODE.
+# shellcheck disable=SC2317 # called from traps
+on_signal() {
+    trap '' INT TERM
+    note "caught SIG$1: stopping ${STOPPING:-everything}"
+    cleanup
+    trap - EXIT
+    exit "$2"
+}

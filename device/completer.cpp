@@ -114,6 +114,7 @@ void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
         return;
     }
     --qp.comp.retry_left;
+    ++qp.comp.backoff;
     on_loss(qp);
     // Resend from the oldest unacknowledged packet (a READ from its first
     // missing response, see rewind).
@@ -216,6 +217,7 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
         if (progress) {
             qp.comp.rewound = qp.comp.read_gap_retry = false;
             qp.comp.retry_left = qp.attr.retry_cnt;
+            qp.comp.backoff = 0;
             qp.comp.rnr_left = qp.attr.rnr_retry;
             qp.comp.ack_deadline = 0;
             schedule(qpn, qp);
@@ -233,6 +235,7 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
             if (acked) on_acked(qp, acked);
             qp.comp.read_gap_retry = false;
             qp.comp.retry_left = qp.attr.retry_cnt;
+            qp.comp.backoff = 0;
         }
         const uint8_t type = p.syndrome & aeth::kTypeMask;
         if (type == aeth::kTypeRnr) {
@@ -341,6 +344,7 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
         qp.comp.read_gap_retry = false;
         qp.comp.rewound = false;
         qp.comp.retry_left = qp.attr.retry_cnt;
+        qp.comp.backoff = 0;
         qp.comp.rnr_left = qp.attr.rnr_retry;
         qp.comp.ack_deadline = 0;
         if (!qp.req.inflight.empty()) arm_ack_timer(qpn, qp);

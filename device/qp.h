@@ -144,6 +144,13 @@ struct RequesterState {
 // The completer (rxe_comp.c): retry counters, the ACK and RNR timers,
 // and what recovery is under way.
 struct CompleterState {
+    // The ACK timeout doubles with each timeout in a row that brings no
+    // progress, up to 2^kMaxBackoff times the QP's (as ConnectX's adaptive
+    // retransmission doubles it): a peer that a busy host slows down gets
+    // retry_cnt + 1 tries over 47 timeouts' time, not 8, while a lost
+    // packet is still resent after one.
+    static constexpr uint32_t kMaxBackoff = 3;
+    uint32_t backoff = 0;        // timeouts in a row without progress
     uint32_t retry_left = 7, rnr_left = 7;
     uint64_t ack_deadline = 0;   // ns; 0 = no timer
     uint64_t rnr_deadline = 0;   // ns; 0 = not waiting

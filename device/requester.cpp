@@ -57,7 +57,10 @@ SendWqe* RdmaEngine::current_send(Qp& qp) {
 
 void RdmaEngine::arm_ack_timer(uint32_t qpn, Qp& qp) {
     if (qp.type != qpt::kRc || qp.attr.timeout == 0 || qp.comp.ack_deadline) return;
-    const uint64_t ns = 4096ull << std::min<uint32_t>(qp.attr.timeout, 31);
+    // 4.096 µs * 2^timeout, doubled for each timeout in a row without
+    // progress, up to 8 times (CompleterState::backoff).
+    const uint64_t ns = (4096ull << std::min<uint32_t>(qp.attr.timeout, 31))
+                        << std::min(qp.comp.backoff, CompleterState::kMaxBackoff);
     qp.comp.ack_deadline = host_.now_ns() + ns;
     add_timer(qpn, qp.comp.ack_deadline);
 }

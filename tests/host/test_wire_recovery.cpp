@@ -269,6 +269,9 @@ void lossy_wire(uint32_t seed) {
     caps.send_wr = 128;
     caps.recv_wr = 128;
     WireRc w(attr, faults_a, faults_b, caps, false);
+    // On a failure: both ports' counters (asked only then).
+    INFO("port a: ", w.port(0).dump());
+    INFO("port b: ", w.port(1).dump());
     constexpr uint32_t kMessages = 3000, kMsgMax = 2600, kWindow = 32;
     Buffer src(w.pd[0], kWindow * kMsgMax), dst(w.pd[1], kWindow * kMsgMax), wdst(w.pd[1], 1 << 16);
     Buffer rsrc(w.pd[0], 1 << 16);

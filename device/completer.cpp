@@ -103,7 +103,8 @@ void RdmaEngine::retire_front(uint32_t qpn, Qp& qp, uint8_t status, uint32_t ven
 
 void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
     qp.comp.ack_deadline = 0;
-    if (qp.req.inflight.empty() || qp.state == qps::kErr) return;
+    // No ACK timer runs while an RNR wait does (it restarts after it).
+    if (qp.req.inflight.empty() || qp.state == qps::kErr || qp.comp.rnr_deadline) return;
     ++stats_.ack_timeouts;
     SendWqe& w = qp.req.inflight.front();
     // retry_cnt + 1 timeouts in a row without progress end the QP (IBTA
@@ -166,6 +167,7 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
         if (expect && psn_diff(lowest->psn, *expect) > 0) break;  // still ahead
         std::optional<Packet> next = qp.comp.stash.take(lowest->psn);
         complete_one(qp, qpn, *next);
+        restart_wait(qpn, qp.comp.stash);
     }
 }
 
@@ -231,10 +233,12 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
                                                                   : std::min(w.acked_pkts, w.npkts - 1));
         if (psn_diff(p.psn, oldest) < 0) return drop("NAK for a PSN acknowledged already");
         if (progress) {
-            // The NAK acknowledged what came before it.
+            // The NAK acknowledged what came before it: both counters
+            // start afresh (an RNR NAK is then charged below).
             if (acked) on_acked(qp, acked);
             qp.comp.read_gap_retry = false;
             qp.comp.retry_left = qp.attr.retry_cnt;
+            qp.comp.rnr_left = qp.attr.rnr_retry;
             qp.comp.backoff = 0;
         }
         const uint8_t type = p.syndrome & aeth::kTypeMask;
@@ -296,6 +300,11 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
             // Ahead of a missing response: held a moment (it may have
             // been overtaken), else the missing one is lost.
             if (qp.comp.read_gap_retry) return drop("response after a gap, asked again already");
+            // A READ asked again in pieces: what lies beyond the piece
+            // asked for is a late response of an earlier round.
+            if (w.ctrl.opcode == wr::kRdmaRead && w.rerequest &&
+                psn_diff(p.psn, psn_add(w.first_psn, w.next_pkt)) >= 0)
+                return drop("response of an earlier round");
             if (qp.comp.stash.holds(p.psn)) return drop("response held already");
             if (static_cast<uint32_t>(d) <= ReorderStash::kWindow && !qp.comp.stash.full()) {
                 ++stats_.reorder_held;
@@ -342,12 +351,16 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     if (acked) on_acked(qp, acked);
     if (progress) {
         qp.comp.read_gap_retry = false;
-        qp.comp.rewound = false;
         qp.comp.retry_left = qp.attr.retry_cnt;
         qp.comp.backoff = 0;
         qp.comp.rnr_left = qp.attr.rnr_retry;
-        qp.comp.ack_deadline = 0;
-        if (!qp.req.inflight.empty()) arm_ack_timer(qpn, qp);
+        // During an RNR wait (a later WQE was RNR NAK'd) the ACK timer
+        // stays off and the PSN gone back to stays known.
+        if (!qp.comp.rnr_deadline) {
+            qp.comp.rewound = false;
+            qp.comp.ack_deadline = 0;
+            if (!qp.req.inflight.empty()) arm_ack_timer(qpn, qp);
+        }
         schedule(qpn, qp);
     }
 }

@@ -235,6 +235,12 @@ bool RdmaEngine::poll() {
 
 void RdmaEngine::add_timer(uint32_t qpn, uint64_t deadline) { timers_.emplace(deadline, qpn); }
 
+void RdmaEngine::restart_wait(uint32_t qpn, ReorderStash& stash) {
+    if (stash.empty()) return;
+    stash.deadline = host_.now_ns() + ReorderStash::kWaitNs;
+    add_timer(qpn, stash.deadline);
+}
+
 namespace {
 
 bool timer_live(const Qp* qp, uint64_t deadline) {
@@ -272,6 +278,9 @@ void RdmaEngine::fire_timers() {
         if (qp->comp.ack_deadline && qp->comp.ack_deadline <= now) on_ack_timeout(qpn, *qp);
         if (qp->comp.rnr_deadline && qp->comp.rnr_deadline <= now) {
             qp->comp.rnr_deadline = 0;
+            // The ACK timer runs again (even if nothing is left to resend:
+            // an RNR NAK for a PSN nothing waits on must not hang the QP).
+            if (!qp->req.inflight.empty()) arm_ack_timer(qpn, *qp);
             schedule(qpn, *qp);
         }
     }

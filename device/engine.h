@@ -208,6 +208,8 @@ private:
     // that deadline is stale and skipped, so clearing a deadline needs no
     // heap work.
     void add_timer(uint32_t qpn, uint64_t deadline);
+    // A gap closed and the stash still holds packets: their wait starts now.
+    void restart_wait(uint32_t qpn, ReorderStash& stash);
     // responder.cpp
     void respond(Qp& qp, uint32_t qpn, Packet& p);
     void send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndrome, uint32_t psn);

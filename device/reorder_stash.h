@@ -44,6 +44,8 @@ struct ReorderStash {
         if (p.len && p.data != p.owned.data()) {
             p.owned.assign(p.data, p.data + p.len);
             p.data = p.owned.data();
+        } else if (!p.len) {
+            p.data = nullptr;  // nothing to point at, least of all a link buffer
         }
         held.push_back(std::move(p));
         if (held.size() == 1) deadline = now_ns + kWaitNs;

@@ -403,7 +403,9 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
             later.next_pkt = 0;
             later.resp_bytes = 0;
         }
-        qp.req.send_pos = static_cast<uint32_t>(i);
+        // An earlier WQE with packets still to send (a READ asked again
+        // in pieces) goes first.
+        qp.req.send_pos = std::min(qp.req.send_pos, static_cast<uint32_t>(i));
         ++stats_.retries;
         if (trace_dp_) trace_.event("retry", "qpn={:#x} psn={} wqe={}", qpn, psn, w.index);
         schedule(qpn, qp);

@@ -291,6 +291,9 @@ void RdmaEngine::send_seq_nak(Qp& qp, uint32_t qpn, const Packet& p) {
 void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
     // After a NAK nothing beyond it is answered until the requester comes
     // back: one NAK per PSN, never a NAK per packet in flight.
+    // Once the NAK'd PSN itself has been taken the requester is back: a
+    // new gap gets its own NAK.
+    if (qp.resp.nak_pending && psn_diff(qp.resp.epsn, qp.resp.nak_psn) > 0) qp.resp.nak_pending = false;
     if (qp.resp.nak_pending) return resp_drop(qp, qpn, p, "PSN ahead, a NAK is outstanding");
     if (qp.resp.stash.holds(p.psn)) return resp_drop(qp, qpn, p, "PSN ahead, held already");
     const uint32_t ahead = static_cast<uint32_t>(psn_diff(p.psn, qp.resp.epsn));
@@ -355,6 +358,7 @@ void RdmaEngine::respond(Qp& qp, uint32_t qpn, Packet& p) {
         std::optional<Packet> next = qp.resp.stash.take(qp.resp.epsn);
         if (!next) break;
         respond_one(qp, qpn, *next);
+        restart_wait(qpn, qp.resp.stash);
     }
     std::erase_if(qp.resp.stash.held, [&](const Packet& h) { return psn_diff(h.psn, qp.resp.epsn) < 0; });
     if (qp.resp.stash.empty()) qp.resp.stash.deadline = 0;
@@ -364,8 +368,7 @@ void RdmaEngine::on_reorder_timeout(uint32_t qpn, Qp& qp) {
     qp.resp.stash.deadline = 0;
     if (qp.resp.stash.empty() || qp.resp.nak_pending) return;
     // The gap did not close in time: a loss, answered as IBTA says.
-    Packet p = qp.resp.stash.held.front();
-    send_seq_nak(qp, qpn, p);
+    send_seq_nak(qp, qpn, Packet{});
 }
 
 void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {

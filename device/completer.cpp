@@ -9,6 +9,9 @@
 // (RNR timer encoding), 10.8.3 (error handling); the kernel's rxe_comp.c.
 #include "device/engine.h"
 #include "device/opcodes.h"
+#include "device/role_stages.h"
+
+#include <iterator>
 
 namespace hcasim::device {
 
@@ -171,197 +174,276 @@ void RdmaEngine::complete(Qp& qp, uint32_t qpn, Packet& p) {
     }
 }
 
-void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
-    const OpInfo& op = op_info(p.opcode);
-    auto drop = [&](const char* why) {
-        ++qp.rx_dropped;
-        ++stats_.rx_dropped;
-        if (trace_dp_) trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, op.name, p.psn, why);
-    };
-    if (qp.type != qpt::kRc) return drop("response on a non-RC QP");
-    if (qp.state != qps::kRts && qp.state != qps::kSqd) return drop("response while not in RTS/SQD");
-    if (qp.req.inflight.empty()) return drop("response with nothing outstanding");
+// One response packet on its way through the completer's stages.
+struct RdmaEngine::CompCtx {
+    Qp& qp;
+    uint32_t qpn;
+    Packet& p;
+    const OpInfo& op;
+    bool is_ack;        // an ACK or NAK (not a READ response or atomic ACK)
+    bool positive;      // no AETH, or an AETH that acknowledges
+    bool progress = false;  // something was acknowledged or landed
+    uint32_t acked = 0;     // packets answered, for the window of unanswered packets
+    int32_t ahead = 0;      // PSNs ahead of the expected response (Hold)
+    const char* why = "";   // a Drop's reason
+};
 
-    bool progress = false;
-    uint32_t acked = 0;  // packets this response answers, for the congestion window
-    // Retire SEND/WRITE WQEs acknowledged by this packet: an ACK covers
-    // its PSN; any other response (a NAK too) implicitly acknowledges
-    // earlier PSNs (IBTA 9.7.5.2.1).
-    const bool is_ack = (op.flags & kAckOp) != 0;
-    const bool has_aeth = (op.flags & kHasAeth) != 0;
-    const bool positive = !has_aeth || (p.syndrome & aeth::kTypeMask) == aeth::kTypeAck;
-    while (!qp.req.inflight.empty()) {
-        SendWqe& w = qp.req.inflight.front();
-        if (w.rd_atomic || !w.all_sent) break;
-        const int32_t d = psn_diff(p.psn, w.last_psn());
-        if (!(d > 0 || (d == 0 && is_ack && positive))) break;
-        acked += w.npkts - std::min(w.acked_pkts, w.npkts);
-        retire_front(qpn, qp, wc::kSuccess);
-        progress = true;
-    }
+// The completer's stages (see device/role_stages.h).
+struct RdmaEngine::Completer {
+    using Ctx = CompCtx;
 
-    // An ACK inside a multi-packet SEND/WRITE (the requester asks one
-    // every rc_window().ack_every packets) acknowledges up to its PSN; a
-    // NAK up to the PSN before it.  Progress too: the retry counters and
-    // the ACK timer restart, and a retransmission resumes after it.
-    if (is_ack && !qp.req.inflight.empty()) {
-        SendWqe& w = qp.req.inflight.front();
-        const int32_t d = psn_diff(p.psn, w.first_psn);
-        const uint32_t upto = static_cast<uint32_t>(d) + (positive ? 1 : 0);  // packets covered
-        if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && upto > w.acked_pkts) {
-            acked += upto - w.acked_pkts;
-            w.acked_pkts = upto;
-            progress = true;
-        }
+    static CompStage drop(Ctx& c, const char* why) {
+        c.why = why;
+        return CompStage::Drop;
     }
-    if (qp.req.inflight.empty()) {
-        if (acked) on_acked(qp, acked);
-        if (progress) {
-            qp.comp.rewound = qp.comp.read_gap_retry = false;
-            qp.comp.retry_left = qp.attr.retry_cnt;
-            qp.comp.backoff = 0;
-            qp.comp.rnr_left = qp.attr.rnr_retry;
-            qp.comp.ack_deadline = 0;
-            schedule(qpn, qp);
-        }
-        return;
-    }
-
-    if (has_aeth && !positive) {
-        SendWqe& w = qp.req.inflight.front();
-        const uint32_t oldest = psn_add(w.first_psn, w.rd_atomic ? (w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0)
-                                                                  : std::min(w.acked_pkts, w.npkts - 1));
-        if (psn_diff(p.psn, oldest) < 0) return drop("NAK for a PSN acknowledged already");
-        if (progress) {
-            // The NAK acknowledged what came before it: both counters
-            // start afresh (an RNR NAK is then charged below).
-            if (acked) on_acked(qp, acked);
-            qp.comp.read_gap_retry = false;
-            qp.comp.retry_left = qp.attr.retry_cnt;
-            qp.comp.rnr_left = qp.attr.rnr_retry;
-            qp.comp.backoff = 0;
-        }
-        const uint8_t type = p.syndrome & aeth::kTypeMask;
-        if (type == aeth::kTypeRnr) {
-            // A copy of the RNR NAK being waited out changes nothing.
-            if (qp.comp.rnr_deadline && qp.comp.rewound && qp.comp.rewound_psn == p.psn && !progress)
-                return drop("RNR NAK repeated");
-            // Only the RNR counter pays; 7 is infinite (IBTA 9.7.5.2.8).
-            if (qp.attr.rnr_retry != 7 && qp.comp.rnr_left == 0) {
-                trace_.event("rnr_retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, p.psn);
-                return retire_front(qpn, qp, wc::kRnrRetryExcErr);
-            }
-            if (qp.attr.rnr_retry != 7) --qp.comp.rnr_left;
-            rewind(qpn, qp, p.psn);
-            qp.comp.rewound = true;
-            qp.comp.rewound_psn = p.psn;
-            qp.comp.ack_deadline = 0;
-            qp.comp.rnr_deadline = host_.now_ns() + rnr_timer_ns(p.syndrome & 0x1f);
-            add_timer(qpn, qp.comp.rnr_deadline);
-            return;
-        }
-        if (p.syndrome == aeth::kNakPsnSeq) {
-            // A NAK for the PSN the requester is already going back to
-            // (an RNR NAK's, or an earlier NAK's) only echoes it: some
-            // responders send one for each packet that was in flight.
-            if (qp.comp.rewound && qp.comp.rewound_psn == p.psn && !progress) {
-                if (!qp.comp.rnr_deadline) rewind(qpn, qp, p.psn);
-                qp.comp.rewound = true;
-                qp.comp.rewound_psn = p.psn;
-                return;
-            }
-            if (qp.comp.retry_left == 0) {
-                trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, p.psn);
-                return retire_front(qpn, qp, wc::kRetryExcErr);
-            }
-            --qp.comp.retry_left;
-            on_loss(qp);
-            qp.comp.rnr_deadline = 0;
-            rewind(qpn, qp, p.psn);
-            qp.comp.rewound = true;
-            qp.comp.rewound_psn = p.psn;
-            if (progress) {
-                qp.comp.ack_deadline = 0;
-                arm_ack_timer(qpn, qp);
-            }
-            return;
-        }
-        // Class B/C/D NAKs: the WQE fails and the QP goes to ERR.
-        return retire_front(qpn, qp, status_for_nak(p.syndrome), p.syndrome);
-    }
-
-    if (!is_ack) {
-        SendWqe& w = qp.req.inflight.front();
-        const std::optional<uint32_t> expect = expected_response(qp);
-        if (!expect) return drop("READ response or atomic ACK while a SEND/WRITE waits");
-        const int32_t d = psn_diff(p.psn, *expect);
-        if (d < 0) return drop("response answered already");
-        if (d > 0) {
-            // Ahead of a missing response: held a moment (it may have
-            // been overtaken), else the missing one is lost.
-            if (qp.comp.read_gap_retry) return drop("response after a gap, asked again already");
-            // A READ asked again in pieces: what lies beyond the piece
-            // asked for is a late response of an earlier round.
-            if (w.ctrl.opcode == wr::kRdmaRead && w.rerequest &&
-                psn_diff(p.psn, psn_add(w.first_psn, w.next_pkt)) >= 0)
-                return drop("response of an earlier round");
-            if (qp.comp.stash.holds(p.psn)) return drop("response held already");
-            if (static_cast<uint32_t>(d) <= ReorderStash::kWindow && !qp.comp.stash.full()) {
-                ++stats_.reorder_held;
-                const bool first = qp.comp.stash.empty();
-                qp.comp.stash.put(p, host_.now_ns());
-                if (first) add_timer(qpn, qp.comp.stash.deadline);
-                return;
-            }
-            read_gap(qpn, qp);
-            return drop("response after a gap");
-        }
-        if (op.flags & kRead) {
-            if (w.ctrl.opcode != wr::kRdmaRead) return drop("READ response for an atomic");
-            const uint32_t want = std::min(qp.mtu, w.length - w.resp_bytes);
-            if (p.len != want) return drop("READ response of the wrong length");
-            // Scatter into the local SGEs (local write access needed).
-            uint32_t i = 0, skip = w.resp_bytes;
-            while (i < w.ctrl.num_sge && skip >= w.sge[i].length) skip -= w.sge[i++].length;
-            for (uint32_t done = 0; done < p.len; ++i, skip = 0) {
-                const uint32_t n = std::min(p.len - done, w.sge[i].length - skip);
-                if (mr_.write({w.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[i].addr + skip,
-                              p.data + done, n) != MrError::None)
-                    return retire_front(qpn, qp, wc::kLocProtErr);
-                done += n;
-            }
-            w.resp_bytes += p.len;
-            ++acked;
-            progress = true;
-            // Complete when every byte landed (the responses may come as
-            // several requests' worth: see RdmaEngine::read_chunk).
-            if (w.resp_bytes == w.length) retire_front(qpn, qp, wc::kSuccess);
-        } else if (op.flags & kAtomic) {
-            if (w.ctrl.opcode != wr::kCompSwap && w.ctrl.opcode != wr::kFetchAdd)
-                return drop("atomic ACK for a READ");
-            if (mr_.write({w.sge[0].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[0].addr, &p.orig, 8) !=
-                MrError::None)
-                return retire_front(qpn, qp, wc::kLocProtErr);
-            retire_front(qpn, qp, wc::kSuccess);
-            ++acked;
-            progress = true;
-        }
-    }
-
-    if (acked) on_acked(qp, acked);
-    if (progress) {
+    static SendWqe& front(Ctx& c) { return c.qp.req.inflight.front(); }
+    // Progress: the retry counters and the backoff start afresh.
+    static void reset_counters(Qp& qp) {
         qp.comp.read_gap_retry = false;
         qp.comp.retry_left = qp.attr.retry_cnt;
         qp.comp.backoff = 0;
         qp.comp.rnr_left = qp.attr.rnr_retry;
-        // During an RNR wait (a later WQE was RNR NAK'd) the ACK timer
-        // stays off and the PSN gone back to stays known.
-        if (!qp.comp.rnr_deadline) {
+    }
+
+    static CompStage check_state(RdmaEngine&, Ctx& c) {
+        if (c.qp.type != qpt::kRc) return drop(c, "response on a non-RC QP");
+        if (c.qp.state != qps::kRts && c.qp.state != qps::kSqd) return drop(c, "response while not in RTS/SQD");
+        if (c.qp.req.inflight.empty()) return drop(c, "response with nothing outstanding");
+        return CompStage::RetireAcked;
+    }
+
+    // SEND/WRITE WQEs this packet acknowledges: an ACK covers its PSN; any
+    // other response (a NAK too) implicitly acknowledges earlier PSNs
+    // (IBTA 9.7.5.2.1).  An ACK inside a multi-packet SEND/WRITE (the
+    // requester asks one every rc_window().ack_every packets)
+    // acknowledges up to its PSN, a NAK up to the PSN before it: progress
+    // too, and a retransmission resumes after it.
+    static CompStage retire_acked(RdmaEngine& e, Ctx& c) {
+        Qp& qp = c.qp;
+        while (!qp.req.inflight.empty()) {
+            SendWqe& w = front(c);
+            if (w.rd_atomic || !w.all_sent) break;
+            const int32_t d = psn_diff(c.p.psn, w.last_psn());
+            if (!(d > 0 || (d == 0 && c.is_ack && c.positive))) break;
+            c.acked += w.npkts - std::min(w.acked_pkts, w.npkts);
+            e.retire_front(c.qpn, qp, wc::kSuccess);
+            c.progress = true;
+        }
+        if (c.is_ack && !qp.req.inflight.empty()) {
+            SendWqe& w = front(c);
+            const int32_t d = psn_diff(c.p.psn, w.first_psn);
+            const uint32_t upto = static_cast<uint32_t>(d) + (c.positive ? 1 : 0);  // packets covered
+            if (!w.rd_atomic && d >= 0 && static_cast<uint32_t>(d) < w.npkts && upto > w.acked_pkts) {
+                c.acked += upto - w.acked_pkts;
+                w.acked_pkts = upto;
+                c.progress = true;
+            }
+        }
+        if (qp.req.inflight.empty()) return CompStage::UpdateComp;
+        if (!c.positive) return CompStage::CheckNak;
+        return c.is_ack ? CompStage::UpdateComp : CompStage::CheckPsn;
+    }
+
+    static CompStage check_nak(RdmaEngine& e, Ctx& c) {
+        Qp& qp = c.qp;
+        const SendWqe& w = front(c);
+        const uint32_t oldest =
+            psn_add(w.first_psn, w.rd_atomic ? (w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0)
+                                             : std::min(w.acked_pkts, w.npkts - 1));
+        if (psn_diff(c.p.psn, oldest) < 0) return drop(c, "NAK for a PSN acknowledged already");
+        if (c.progress) {
+            // The NAK acknowledged what came before it: both counters
+            // start afresh (an RNR NAK is then charged below).
+            if (c.acked) e.on_acked(qp, c.acked);
+            reset_counters(qp);
+        }
+        const uint8_t type = c.p.syndrome & aeth::kTypeMask;
+        if (type == aeth::kTypeRnr) return CompStage::RnrNak;
+        if (c.p.syndrome == aeth::kNakPsnSeq) return CompStage::SeqNak;
+        return CompStage::ErrNak;  // class B/C/D: the WQE fails, the QP goes to ERR
+    }
+
+    static CompStage rnr_nak(RdmaEngine& e, Ctx& c) {
+        CompleterState& s = c.qp.comp;
+        // A copy of the RNR NAK being waited out changes nothing.
+        if (s.rnr_deadline && s.rewound && s.rewound_psn == c.p.psn && !c.progress)
+            return drop(c, "RNR NAK repeated");
+        // Only the RNR counter pays; 7 is infinite (IBTA 9.7.5.2.8).
+        if (c.qp.attr.rnr_retry != 7) {
+            if (s.rnr_left == 0) return CompStage::ErrRnrRetry;
+            --s.rnr_left;
+        }
+        e.rewind(c.qpn, c.qp, c.p.psn);
+        s.rewound = true;
+        s.rewound_psn = c.p.psn;
+        s.ack_deadline = 0;
+        s.rnr_deadline = e.host_.now_ns() + rnr_timer_ns(c.p.syndrome & 0x1f);
+        e.add_timer(c.qpn, s.rnr_deadline);
+        return CompStage::Done;
+    }
+
+    static CompStage seq_nak(RdmaEngine& e, Ctx& c) {
+        CompleterState& s = c.qp.comp;
+        // A NAK for the PSN the requester is already going back to (an RNR
+        // NAK's, or an earlier NAK's) only echoes it: some responders send
+        // one for each packet that was in flight.  It costs no retry.
+        if (s.rewound && s.rewound_psn == c.p.psn && !c.progress) {
+            if (!s.rnr_deadline) e.rewind(c.qpn, c.qp, c.p.psn);
+            return CompStage::Done;
+        }
+        if (s.retry_left == 0) return CompStage::ErrRetry;
+        --s.retry_left;
+        e.on_loss(c.qp);
+        s.rnr_deadline = 0;
+        e.rewind(c.qpn, c.qp, c.p.psn);
+        s.rewound = true;
+        s.rewound_psn = c.p.psn;
+        if (c.progress) {
+            s.ack_deadline = 0;
+            e.arm_ack_timer(c.qpn, c.qp);
+        }
+        return CompStage::Done;
+    }
+
+    // A READ response or atomic ACK: responses to those come in PSN order.
+    static CompStage check_psn(RdmaEngine& e, Ctx& c) {
+        const std::optional<uint32_t> expect = e.expected_response(c.qp);
+        if (!expect) return drop(c, "READ response or atomic ACK while a SEND/WRITE waits");
+        c.ahead = psn_diff(c.p.psn, *expect);
+        if (c.ahead < 0) return drop(c, "response answered already");
+        if (c.ahead > 0) return CompStage::Hold;
+        if (c.op.flags & kRead) return CompStage::Read;
+        if (c.op.flags & kAtomic) return CompStage::Atomic;
+        return CompStage::UpdateComp;
+    }
+
+    // Ahead of a missing response: held a moment (it may have been
+    // overtaken), else the missing one is lost and asked for again.
+    static CompStage hold(RdmaEngine& e, Ctx& c) {
+        Qp& qp = c.qp;
+        const SendWqe& w = front(c);
+        if (qp.comp.read_gap_retry) return drop(c, "response after a gap, asked again already");
+        // A READ asked again in pieces: what lies beyond the piece asked
+        // for is a late response of an earlier round.
+        if (w.ctrl.opcode == wr::kRdmaRead && w.rerequest && psn_diff(c.p.psn, psn_add(w.first_psn, w.next_pkt)) >= 0)
+            return drop(c, "response of an earlier round");
+        if (qp.comp.stash.holds(c.p.psn)) return drop(c, "response held already");
+        if (static_cast<uint32_t>(c.ahead) <= ReorderStash::kWindow && !qp.comp.stash.full()) {
+            ++e.stats_.reorder_held;
+            const bool first = qp.comp.stash.empty();
+            qp.comp.stash.put(c.p, e.host_.now_ns());
+            if (first) e.add_timer(c.qpn, qp.comp.stash.deadline);
+            return CompStage::Done;
+        }
+        e.read_gap(c.qpn, qp);
+        return drop(c, "response after a gap");
+    }
+
+    static CompStage read(RdmaEngine& e, Ctx& c) {
+        Qp& qp = c.qp;
+        SendWqe& w = front(c);
+        if (w.ctrl.opcode != wr::kRdmaRead) return drop(c, "READ response for an atomic");
+        const uint32_t want = std::min(qp.mtu, w.length - w.resp_bytes);
+        if (c.p.len != want) return drop(c, "READ response of the wrong length");
+        // Scatter into the local SGEs (local write access needed).
+        uint32_t i = 0, skip = w.resp_bytes;
+        while (i < w.ctrl.num_sge && skip >= w.sge[i].length) skip -= w.sge[i++].length;
+        for (uint32_t done = 0; done < c.p.len; ++i, skip = 0) {
+            const uint32_t n = std::min(c.p.len - done, w.sge[i].length - skip);
+            if (e.mr_.write({w.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[i].addr + skip,
+                            c.p.data + done, n) != MrError::None)
+                return CompStage::ErrLocal;
+            done += n;
+        }
+        w.resp_bytes += c.p.len;
+        ++c.acked;
+        c.progress = true;
+        // Complete when every byte landed (the responses may come as
+        // several requests' worth: see RdmaEngine::read_chunk).
+        if (w.resp_bytes == w.length) e.retire_front(c.qpn, qp, wc::kSuccess);
+        return CompStage::UpdateComp;
+    }
+
+    static CompStage atomic(RdmaEngine& e, Ctx& c) {
+        SendWqe& w = front(c);
+        if (w.ctrl.opcode != wr::kCompSwap && w.ctrl.opcode != wr::kFetchAdd) return drop(c, "atomic ACK for a READ");
+        if (e.mr_.write({w.sge[0].lkey, c.qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[0].addr, &c.p.orig, 8) !=
+            MrError::None)
+            return CompStage::ErrLocal;
+        e.retire_front(c.qpn, c.qp, wc::kSuccess);
+        ++c.acked;
+        c.progress = true;
+        return CompStage::UpdateComp;
+    }
+
+    // Progress: the window grows, the counters start afresh, the ACK timer
+    // restarts and the requester goes on.  During an RNR wait (a later WQE
+    // was RNR NAK'd) the ACK timer stays off and the PSN gone back to
+    // stays known.
+    static CompStage update_comp(RdmaEngine& e, Ctx& c) {
+        Qp& qp = c.qp;
+        if (c.acked) e.on_acked(qp, c.acked);
+        if (!c.progress) return CompStage::Done;
+        reset_counters(qp);
+        if (qp.req.inflight.empty() || !qp.comp.rnr_deadline) {
             qp.comp.rewound = false;
             qp.comp.ack_deadline = 0;
-            if (!qp.req.inflight.empty()) arm_ack_timer(qpn, qp);
+            if (!qp.req.inflight.empty()) e.arm_ack_timer(c.qpn, qp);
         }
-        schedule(qpn, qp);
+        e.schedule(c.qpn, qp);
+        return CompStage::Done;
+    }
+
+    static CompStage done(RdmaEngine&, Ctx&) { return CompStage::Done; }
+
+    static CompStage dropped(RdmaEngine& e, Ctx& c) {
+        e.drop_packet(&c.qp, c.qpn, c.p, c.why);
+        return CompStage::Done;
+    }
+
+    static CompStage err_nak(RdmaEngine& e, Ctx& c) {
+        e.retire_front(c.qpn, c.qp, status_for_nak(c.p.syndrome), c.p.syndrome);
+        return CompStage::Done;
+    }
+
+    // retry_cnt + 1 tries without progress (IBTA 9.7.5.2.6).
+    static CompStage err_retry(RdmaEngine& e, Ctx& c) {
+        e.trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", c.qpn, front(c).index, c.p.psn);
+        e.retire_front(c.qpn, c.qp, wc::kRetryExcErr);
+        return CompStage::Done;
+    }
+
+    static CompStage err_rnr_retry(RdmaEngine& e, Ctx& c) {
+        e.trace_.event("rnr_retry_exceeded", "qpn={:#x} wqe={} psn={}", c.qpn, front(c).index, c.p.psn);
+        e.retire_front(c.qpn, c.qp, wc::kRnrRetryExcErr);
+        return CompStage::Done;
+    }
+
+    static CompStage err_local(RdmaEngine& e, Ctx& c) {
+        e.retire_front(c.qpn, c.qp, wc::kLocProtErr);
+        return CompStage::Done;
+    }
+
+    using Step = CompStage (*)(RdmaEngine&, Ctx&);
+    // Indexed by CompStage.
+    static constexpr Step kSteps[] = {
+        check_state, retire_acked, check_nak, rnr_nak, seq_nak, check_psn, read, atomic, update_comp,
+        done, dropped, hold, err_nak, err_retry, err_rnr_retry, err_local,
+    };
+    static_assert(std::size(kSteps) == static_cast<size_t>(CompStage::ErrLocal) + 1);
+};
+
+void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
+    const OpInfo& op = op_info(p.opcode);
+    const bool positive = !(op.flags & kHasAeth) || (p.syndrome & aeth::kTypeMask) == aeth::kTypeAck;
+    CompCtx c{qp, qpn, p, op, (op.flags & kAckOp) != 0, positive};
+    CompStage s = CompStage::CheckState;
+    while (s != CompStage::Done) {
+        const CompStage next = Completer::kSteps[static_cast<size_t>(s)](*this, c);
+        if (trace_dp_ && off_path(next) && !off_path(s))
+            trace_.event("comp_stage", "qpn={:#x} opcode={} psn={} stage={} next={}", qpn, op.name, p.psn,
+                         stage_name(s), stage_name(next));
+        s = next;
     }
 }
 

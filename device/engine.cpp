@@ -87,15 +87,19 @@ void RdmaEngine::deliver(Packet& p) {
 void RdmaEngine::dispatch(Packet& p) {
     const OpInfo& op = op_info(p.opcode);
     Qp* qp = qps.find(p.dest_qp);
-    if (!op.name || !qp) {
-        ++stats_.rx_dropped;
-        if (trace_dp_)
-            trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason={}", p.dest_qp, p.opcode, p.psn,
-                         op.name ? "unknown QPN" : "unknown opcode");
-        return;
-    }
+    if (!op.name || !qp) return drop_packet(qp, p.dest_qp, p, op.name ? "unknown QPN" : "unknown opcode");
     if (op.flags & kRequest) respond(*qp, p.dest_qp, p);
     else complete(*qp, p.dest_qp, p);
+}
+
+void RdmaEngine::drop_packet(Qp* qp, uint32_t qpn, const Packet& p, const char* why) {
+    if (qp) ++qp->rx_dropped;
+    ++stats_.rx_dropped;
+    if (!trace_dp_) return;
+    if (const char* name = op_info(p.opcode).name)
+        trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, name, p.psn, why);
+    else
+        trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason=\"{}\"", qpn, p.opcode, p.psn, why);
 }
 
 void RdmaEngine::drain_rx() {

@@ -176,6 +176,14 @@ public:
     void post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint32_t obj);
 
 private:
+    // The responder's and completer's stages (device/role_stages.h): one
+    // packet's context and the step table, in responder.cpp and
+    // completer.cpp.
+    struct RespCtx;
+    struct Responder;
+    struct CompCtx;
+    struct Completer;
+
     // requester.cpp
     void schedule(uint32_t qpn, Qp& qp);
     bool run_requester(uint32_t qpn, Qp& qp, uint32_t budget);
@@ -227,7 +235,6 @@ private:
     void send_rnr_nak(Qp& qp, uint32_t qpn, const Packet& p);
     // The held requests waited ReorderStash::kWaitNs: a PSN-sequence NAK.
     void on_reorder_timeout(uint32_t qpn, Qp& qp);
-    void resp_drop(Qp& qp, uint32_t qpn, const Packet& p, const char* why);
     bool read_allowed(const Qp& qp, const Packet& p);
     // `npkts` READ responses to `req` (RETH: va, rkey, dma_len), from its PSN.
     void send_read_responses(Qp& qp, uint32_t qpn, const Packet& req, uint32_t npkts);
@@ -262,6 +269,9 @@ private:
     void emit(Packet& p);
     // Hands one received packet to its QP's responder or completer.
     void dispatch(Packet& p);
+    // A received packet dropped: counted on its QP (if any) and in the
+    // stats, and traced with the reason when data-path tracing is on.
+    void drop_packet(Qp* qp, uint32_t qpn, const Packet& p, const char* why);
     void drain_rx();
     void detach(std::vector<uint32_t>& list, uint32_t handle);
     SendWqe* current_send(Qp& qp);

@@ -300,10 +300,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     emit(p);
     if (done_unreliable && qp.state != qps::kErr && !qp.req.inflight.empty()) {
         // UC/UD: complete once sent (IBTA 9.8: no acknowledgement).
-        SendWqe& front = qp.req.inflight.front();
-        complete_send(qpn, qp, front, wc::kSuccess, 0);
-        qp.req.inflight.pop_front();
-        if (qp.req.send_pos) --qp.req.send_pos;
+        retire_front(qpn, qp, wc::kSuccess);
     }
     return true;
 }

@@ -8,8 +8,10 @@
 // 9.7.5.2.8 (RNR), 10.2.9 (SRQ limit); the kernel's rxe_resp.c.
 #include "device/engine.h"
 #include "device/opcodes.h"
+#include "device/role_stages.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace hcasim::device {
 
@@ -53,6 +55,13 @@ void build_grh(const Packet& p, uint8_t out[kGrhLen]) {
         std::memcpy(out + 8, p.sgid.data(), 16);
         std::memcpy(out + 24, p.dgid.data(), 16);
     }
+}
+
+// The responder resource a new READ or atomic takes: the oldest of the
+// max_dest_rd_atomic kept (IBTA 9.7.5.1.3).
+RdAtomicResource& next_resource(Qp& qp) {
+    const uint32_t n = std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()));
+    return qp.resp.resources[qp.resp.next_resource++ % n];
 }
 
 uint8_t transport_of(uint32_t type) {
@@ -274,13 +283,6 @@ bool RdmaEngine::read_allowed(const Qp& qp, const Packet& p) {
            mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_READ}, p.va, p.dma_len) == MrError::None;
 }
 
-void RdmaEngine::resp_drop(Qp& qp, uint32_t qpn, const Packet& p, const char* why) {
-    ++qp.rx_dropped;
-    ++stats_.rx_dropped;
-    if (trace_dp_)
-        trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, op_info(p.opcode).name, p.psn, why);
-}
-
 void RdmaEngine::send_seq_nak(Qp& qp, uint32_t qpn, const Packet& p) {
     qp.resp.stash.clear();
     qp.resp.nak_pending = true;
@@ -294,8 +296,8 @@ void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
     // Once the NAK'd PSN itself has been taken the requester is back: a
     // new gap gets its own NAK.
     if (qp.resp.nak_pending && psn_diff(qp.resp.epsn, qp.resp.nak_psn) > 0) qp.resp.nak_pending = false;
-    if (qp.resp.nak_pending) return resp_drop(qp, qpn, p, "PSN ahead, a NAK is outstanding");
-    if (qp.resp.stash.holds(p.psn)) return resp_drop(qp, qpn, p, "PSN ahead, held already");
+    if (qp.resp.nak_pending) return drop_packet(&qp, qpn, p, "PSN ahead, a NAK is outstanding");
+    if (qp.resp.stash.holds(p.psn)) return drop_packet(&qp, qpn, p, "PSN ahead, held already");
     const uint32_t ahead = static_cast<uint32_t>(psn_diff(p.psn, qp.resp.epsn));
     if (ahead <= ReorderStash::kWindow && !qp.resp.stash.full()) {
         ++stats_.reorder_held;
@@ -305,7 +307,7 @@ void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
         return;
     }
     send_seq_nak(qp, qpn, p);
-    resp_drop(qp, qpn, p, "PSN ahead of the expected PSN");
+    drop_packet(&qp, qpn, p, "PSN ahead of the expected PSN");
 }
 
 void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
@@ -323,7 +325,7 @@ void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
             emit(a);
             return;
         }
-        return resp_drop(qp, qpn, p, "duplicate atomic without a resource");
+        return drop_packet(&qp, qpn, p, "duplicate atomic without a resource");
     }
     // A READ asked again (after a lost response, or in pieces the size of
     // the requester's window) is answered for what the request names, as
@@ -333,14 +335,13 @@ void RdmaEngine::duplicate_request(Qp& qp, uint32_t qpn, Packet& p) {
     // its own size, and what this side received was a smaller piece) is
     // new from there on: the expected PSN moves past it, as for a new READ.
     if (op.flags & kRead) {
-        if (!read_allowed(qp, p)) return resp_drop(qp, qpn, p, "duplicate READ outside its MR");
+        if (!read_allowed(qp, p)) return drop_packet(&qp, qpn, p, "duplicate READ outside its MR");
         const uint32_t n = std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu);
         const uint32_t upto = static_cast<uint32_t>(psn_diff(qp.resp.epsn, p.psn));
         if (n > upto) {
-            if (qp.resp.in_send || qp.resp.in_write) return resp_drop(qp, qpn, p, "READ over a message in progress");
+            if (qp.resp.in_send || qp.resp.in_write) return drop_packet(&qp, qpn, p, "READ over a message in progress");
             qp.resp.nak_pending = false;
-            RdAtomicResource& r = qp.resp.resources[qp.resp.next_resource++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()))];
-            r = RdAtomicResource{true, false, p.psn, n, p.va, p.rkey, p.dma_len, 0};
+            next_resource(qp) = RdAtomicResource{true, false, p.psn, n, p.va, p.rkey, p.dma_len, 0};
             qp.resp.epsn = psn_add(p.psn, n);
             ++qp.resp.msn;
         }
@@ -371,208 +372,332 @@ void RdmaEngine::on_reorder_timeout(uint32_t qpn, Qp& qp) {
     send_seq_nak(qp, qpn, Packet{});
 }
 
-void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
-    const OpInfo& op = op_info(p.opcode);
-    auto drop = [&](const char* why) { resp_drop(qp, qpn, p, why); };
-    if (qp.state != qps::kRtr && qp.state != qps::kRts && qp.state != qps::kSqd && qp.state != qps::kSqe)
-        return drop("QP not ready to receive");
-    if ((p.opcode & 0xe0) != transport_of(qp.type)) return drop("transport does not match the QP");
-    if (p.len > qp.mtu && qp.type != qpt::kUd) return drop("payload longer than the path MTU");
+// One request packet on its way through the responder's stages.
+struct RdmaEngine::RespCtx {
+    Qp& qp;
+    uint32_t qpn;
+    Packet& p;
+    const OpInfo& op;
+    bool rc;
+    RecvTake take = RecvTake::Ok;  // what CheckResource found
+    const char* why = "";          // a Drop's reason
+    uint64_t orig = 0;             // an atomic's original value
+};
 
-    // ---- UD: one packet per message ----
-    if (qp.type == qpt::kUd) {
-        if (p.qkey != qp.attr.qkey) return drop("QKey mismatch");
-        switch (take_recv_wqe(qp, qpn)) {
+// The responder's stages (see device/role_stages.h).  Each handles one
+// check or action and returns the next stage.
+struct RdmaEngine::Responder {
+    using Ctx = RespCtx;
+
+    static RespStage drop(Ctx& c, const char* why) {
+        c.why = why;
+        return RespStage::Drop;
+    }
+    // A NAK (RC only); class C/D errors put the responder QP in ERR too.
+    static RespStage nak(RdmaEngine& e, Ctx& c, uint8_t syndrome) {
+        if (c.rc) e.send_ack(c.qp, c.qpn, c.p, syndrome, c.p.psn);
+        e.qp_error(c.qpn, c.qp, syndrome == aeth::kNakRemoteAccess ? ev::kQpAccessErr : ev::kQpReqErr);
+        return RespStage::Done;
+    }
+    static bool is_send(const Ctx& c) { return c.op.flags & kSend; }
+    static bool is_write(const Ctx& c) { return c.op.flags & kWrite; }
+    static bool write_imm(const Ctx& c) { return is_write(c) && (c.op.flags & kHasImm); }
+    static bool ud(const Ctx& c) { return c.qp.type == qpt::kUd; }
+    // The opcode of the receive CQE a SEND or WRITE with immediate makes.
+    static uint8_t recv_opcode(const Ctx& c) { return is_write(c) ? wc::kOpRecvRdmaWithImm : wc::kOpRecv; }
+
+    static RespStage check_header(RdmaEngine&, Ctx& c) {
+        const uint32_t st = c.qp.state;
+        if (st != qps::kRtr && st != qps::kRts && st != qps::kSqd && st != qps::kSqe)
+            return drop(c, "QP not ready to receive");
+        if ((c.p.opcode & 0xe0) != transport_of(c.qp.type)) return drop(c, "transport does not match the QP");
+        if (ud(c)) return RespStage::CheckOpValid;  // one packet per message, no PSN order
+        if (c.p.len > c.qp.mtu) return drop(c, "payload longer than the path MTU");
+        return RespStage::CheckPsn;
+    }
+
+    static RespStage check_psn(RdmaEngine&, Ctx& c) {
+        ResponderState& r = c.qp.resp;
+        const int32_t d = psn_diff(c.p.psn, r.epsn);
+        if (c.rc) {
+            if (d > 0) return RespStage::PsnAhead;
+            if (d < 0) return RespStage::Duplicate;
+            // In order: past the NAK'd PSN, the requester has come back.
+            // (At it, this may be the late original of the packet NAK'd
+            // for: the rewind is still to come.)
+            if (r.nak_pending && c.p.psn != r.nak_psn) r.nak_pending = false;
+            return RespStage::CheckOpSeq;
+        }
+        const bool first = c.op.flags & kFirst;
+        if (d != 0) {
+            // UC: a lost packet drops the rest of the message (IBTA 9.8.3).
+            r.in_send = r.in_write = false;
+            if (!first) {
+                r.uc_drop = true;
+                r.epsn = psn_add(c.p.psn, 1);
+                return drop(c, "UC PSN gap");
+            }
+            r.epsn = c.p.psn;
+        }
+        if (r.uc_drop && !first) {
+            r.epsn = psn_add(c.p.psn, 1);
+            return drop(c, "UC: rest of a broken message");
+        }
+        r.uc_drop = false;
+        return RespStage::CheckOpSeq;
+    }
+
+    static RespStage check_op_seq(RdmaEngine&, Ctx& c) {
+        const ResponderState& r = c.qp.resp;
+        const uint32_t f = c.op.flags;
+        const bool continuation = (f & kMiddle) || ((f & kLast) && !(f & kFirst));
+        if ((r.in_send && !(continuation && (f & kSend))) || (r.in_write && !(continuation && (f & kWrite))) ||
+            (!r.in_send && !r.in_write && continuation))
+            return RespStage::ErrOpSeq;
+        return RespStage::CheckOpValid;
+    }
+
+    static RespStage check_op_valid(RdmaEngine&, Ctx& c) {
+        if (ud(c)) return c.p.qkey == c.qp.attr.qkey ? RespStage::CheckResource : drop(c, "QKey mismatch");
+        const uint32_t access = c.qp.attr.qp_access_flags;
+        if ((c.op.flags & kRead) && !(access & HCASIM_ACCESS_REMOTE_READ)) return RespStage::ErrRkey;
+        if (c.op.flags & kAtomic) {
+            if (!(access & HCASIM_ACCESS_REMOTE_ATOMIC)) return RespStage::ErrRkey;
+            if (c.p.va % 8) return RespStage::ErrMisaligned;
+        }
+        if (is_write(c) && (c.op.flags & kFirst) && !(access & HCASIM_ACCESS_REMOTE_WRITE))
+            return RespStage::ErrRkey;
+        return RespStage::CheckRkey;
+    }
+
+    // An atomic's rkey is checked as it executes (MrEngine::atomic).
+    static RespStage check_rkey(RdmaEngine& e, Ctx& c) {
+        if (c.op.flags & kRead)
+            return e.read_allowed(c.qp, c.p) ? RespStage::CheckResource : RespStage::ErrRkey;
+        if (is_write(c) && (c.op.flags & kFirst)) {
+            if (e.mr_.check({c.p.rkey, c.qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, c.p.va, c.p.dma_len) !=
+                MrError::None)
+                return RespStage::ErrRkey;
+            ResponderState& r = c.qp.resp;
+            r.write_va = c.p.va;
+            r.write_rkey = c.p.rkey;
+            r.write_left = r.write_len = c.p.dma_len;
+            r.in_write = true;
+        }
+        return RespStage::CheckResource;
+    }
+
+    // A receive WQE for a UD packet, a first SEND or a WRITE with
+    // immediate (IBTA 9.4.3: it consumes one).
+    static RespStage check_resource(RdmaEngine& e, Ctx& c) {
+        const bool needs = ud(c) || (is_send(c) && (c.op.flags & kFirst)) || write_imm(c);
+        if (!needs) return RespStage::CheckLength;
+        c.take = e.take_recv_wqe(c.qp, c.qpn);
+        switch (c.take) {
         case RecvTake::Ok: break;
-        case RecvTake::Rnr: return drop("no receive WQE");
-        case RecvTake::BadWqe:
-            complete_recv(qp, qpn, wc::kLocQpOpErr, wc::kOpRecv, 0, &p, 0);
-            qp_error(qpn, qp, ev::kNone);
-            return drop("bad receive WQE");
-        case RecvTake::Fatal:
-            qp_error(qpn, qp, ev::kQpFatal);
-            return drop("receive queue broken");
+        case RecvTake::Rnr: return RespStage::ErrRnr;
+        case RecvTake::BadWqe: return RespStage::ErrMalformedWqe;
+        case RecvTake::Fatal: return RespStage::ErrRecvQueue;
         }
-        if (kGrhLen + p.len > qp.resp.rwqe.length) {
-            complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, 0, &p, 0);
-            return;
-        }
-        uint8_t grh[kGrhLen];
-        build_grh(p, grh);
-        MrError e = scatter(mr_, qp, 0, grh, kGrhLen);
-        if (e == MrError::None && p.len) e = scatter(mr_, qp, kGrhLen, p.data, p.len);
-        if (e != MrError::None) {
-            complete_recv(qp, qpn, wc::kLocProtErr, wc::kOpRecv, 0, &p, 0);
-            qp_error(qpn, qp, ev::kNone);
-            return;
-        }
-        complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecv, kGrhLen + p.len, &p, 0);
-        return;
+        if (is_send(c)) c.qp.resp.in_send = true;
+        return RespStage::CheckLength;
     }
 
-    const bool rc = qp.type == qpt::kRc;
-    // ---- PSN check ----
-    const int32_t d = psn_diff(p.psn, qp.resp.epsn);
-    if (rc && d > 0) return request_ahead(qp, qpn, p);
-    if (rc && d < 0) return duplicate_request(qp, qpn, p);
-    // In order: past the NAK'd PSN, the requester has come back.  (At it,
-    // this may be the late original of the packet NAK'd for: the rewind
-    // is still to come.)
-    if (rc && qp.resp.nak_pending && p.psn != qp.resp.nak_psn) qp.resp.nak_pending = false;
-    if (!rc && d != 0) {
-        // UC: a lost packet drops the rest of the message (IBTA 9.8.3).
-        qp.resp.in_send = qp.resp.in_write = false;
-        if (!(op.flags & kFirst)) {
-            qp.resp.uc_drop = true;
-            qp.resp.epsn = psn_add(p.psn, 1);
-            return drop("UC PSN gap");
+    static RespStage check_length(RdmaEngine&, Ctx& c) {
+        const ResponderState& r = c.qp.resp;
+        if (ud(c)) return kGrhLen + c.p.len > r.rwqe.length ? RespStage::ErrLength : RespStage::Execute;
+        if (is_send(c) && r.recv_offset + c.p.len > r.rwqe.length) return RespStage::ErrLength;
+        if (is_write(c) && c.p.len > r.write_left) return RespStage::ErrLength;
+        return RespStage::Execute;
+    }
+
+    static RespStage execute(RdmaEngine& e, Ctx& c) {
+        Qp& qp = c.qp;
+        ResponderState& r = qp.resp;
+        if (c.op.flags & kRead) {
+            RdAtomicResource& res = next_resource(qp);
+            res = RdAtomicResource{true, false, c.p.psn, std::max<uint32_t>(1, (c.p.dma_len + qp.mtu - 1) / qp.mtu),
+                                   c.p.va, c.p.rkey, c.p.dma_len, 0};
+            r.epsn = psn_add(c.p.psn, res.npkts);
+            ++r.msn;
+            return RespStage::ReadReply;
         }
-        qp.resp.epsn = p.psn;
-    }
-    if (!rc && qp.resp.uc_drop && !(op.flags & kFirst)) {
-        qp.resp.epsn = psn_add(p.psn, 1);
-        return drop("UC: rest of a broken message");
-    }
-    qp.resp.uc_drop = false;
-
-    // NAK helper: class C/D errors put the responder QP in ERR too.
-    auto nak = [&](uint8_t syndrome) {
-        if (rc) send_ack(qp, qpn, p, syndrome, p.psn);
-        qp_error(qpn, qp, syndrome == aeth::kNakRemoteAccess ? ev::kQpAccessErr : ev::kQpReqErr);
-    };
-    // A receive WQE could not be taken (not RNR): a malformed WQE completes
-    // with IBV_WC_LOC_QP_OP_ERR; a broken queue is a local catastrophic
-    // error.  Either way the requester gets a remote operational error.
-    auto recv_fault = [&](RecvTake t, uint8_t opcode) {
-        if (t == RecvTake::BadWqe) {
-            complete_recv(qp, qpn, wc::kLocQpOpErr, opcode, 0, &p, 0);
-            return nak(aeth::kNakRemoteOp);
+        if (c.op.flags & kAtomic) {
+            const bool cas = c.p.opcode == bth::kCompareSwap;
+            if (e.mr_.atomic({c.p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_ATOMIC}, c.p.va, cas,
+                             cas ? c.p.compare : c.p.swap_add, c.p.swap_add, &c.orig) != MrError::None)
+                return RespStage::ErrRkey;
+            next_resource(qp) = RdAtomicResource{true, true, c.p.psn, 1, c.p.va, c.p.rkey, 8, c.orig};
+            r.epsn = psn_add(c.p.psn, 1);
+            ++r.msn;
+            return RespStage::AtomicReply;
         }
-        if (rc) send_ack(qp, qpn, p, aeth::kNakRemoteOp, p.psn);
-        qp_error(qpn, qp, ev::kQpFatal);
-    };
-
-    // ---- opcode sequence ----
-    const bool continuation = (op.flags & kMiddle) || ((op.flags & kLast) && !(op.flags & kFirst));
-    if ((qp.resp.in_send && !(continuation && (op.flags & kSend))) ||
-        (qp.resp.in_write && !(continuation && (op.flags & kWrite))) ||
-        (!qp.resp.in_send && !qp.resp.in_write && continuation)) {
-        if (!rc) {
-            qp.resp.in_send = qp.resp.in_write = false;
-            qp.resp.uc_drop = true;
-            return drop("UC opcode out of sequence");
+        if (ud(c)) {
+            uint8_t grh[kGrhLen];
+            build_grh(c.p, grh);
+            MrError err = scatter(e.mr_, qp, 0, grh, kGrhLen);
+            if (err == MrError::None && c.p.len) err = scatter(e.mr_, qp, kGrhLen, c.p.data, c.p.len);
+            return err == MrError::None ? RespStage::Complete : RespStage::ErrScatter;
         }
-        return nak(aeth::kNakInvalidRequest);
-    }
-
-    // ---- READ ----
-    if (op.flags & kRead) {
-        if (!read_allowed(qp, p)) return nak(aeth::kNakRemoteAccess);
-        RdAtomicResource& r = qp.resp.resources[qp.resp.next_resource++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()))];
-        r = RdAtomicResource{true, false, p.psn,
-                             std::max<uint32_t>(1, (p.dma_len + qp.mtu - 1) / qp.mtu), p.va, p.rkey,
-                             p.dma_len, 0};
-        qp.resp.epsn = psn_add(p.psn, r.npkts);
-        ++qp.resp.msn;
-        send_read_responses(qp, qpn, p, r.npkts);
-        return;
-    }
-    // ---- atomics ----
-    if (op.flags & kAtomic) {
-        if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_ATOMIC)) return nak(aeth::kNakRemoteAccess);
-        if (p.va % 8) return nak(aeth::kNakInvalidRequest);
-        uint64_t orig = 0;
-        const MrError e = mr_.atomic({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_ATOMIC}, p.va,
-                                     p.opcode == bth::kCompareSwap, p.opcode == bth::kCompareSwap ? p.compare : p.swap_add,
-                                     p.swap_add, &orig);
-        if (e != MrError::None) return nak(aeth::kNakRemoteAccess);
-        RdAtomicResource& r = qp.resp.resources[qp.resp.next_resource++ % std::max<uint32_t>(1, std::min<uint32_t>(qp.attr.max_dest_rd_atomic, qp.resp.resources.size()))];
-        r = RdAtomicResource{true, true, p.psn, 1, p.va, p.rkey, 8, orig};
-        qp.resp.epsn = psn_add(p.psn, 1);
-        ++qp.resp.msn;
-        flush_ack(qp);
-        Packet a = response(qp, bth::kAtomicAck, p.psn, aeth::kAck);
-        a.orig = orig;
-        emit(a);
-        return;
-    }
-
-    const bool imm = op.flags & kHasImm;
-    // ---- SEND ----
-    if (op.flags & kSend) {
-        if (op.flags & kFirst) {
-            const RecvTake t = take_recv_wqe(qp, qpn);
-            if (t == RecvTake::Rnr) {
-                if (rc) send_rnr_nak(qp, qpn, p);
-                else qp.resp.uc_drop = true;
-                return drop("RNR: no receive WQE");
+        if (is_send(c)) {
+            if (c.p.len) {
+                if (scatter(e.mr_, qp, r.recv_offset, c.p.data, c.p.len) != MrError::None)
+                    return RespStage::ErrScatter;
+                r.recv_offset += c.p.len;
             }
-            if (t != RecvTake::Ok) return recv_fault(t, wc::kOpRecv);
-            qp.resp.in_send = true;
+        } else if (c.p.len) {
+            const uint64_t at = r.write_va + (r.write_len - r.write_left);
+            if (e.mr_.write({r.write_rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, at, c.p.data, c.p.len) !=
+                MrError::None)
+                return RespStage::ErrRkey;
+            r.write_left -= c.p.len;
         }
-        if (qp.resp.recv_offset + p.len > qp.resp.rwqe.length) {
-            complete_recv(qp, qpn, wc::kLocLenErr, wc::kOpRecv, qp.resp.recv_offset, &p, 0);
-            qp.resp.in_send = false;
-            return nak(aeth::kNakInvalidRequest);
-        }
-        if (p.len) {
-            if (scatter(mr_, qp, qp.resp.recv_offset, p.data, p.len) != MrError::None) {
-                complete_recv(qp, qpn, wc::kLocProtErr, wc::kOpRecv, qp.resp.recv_offset, &p, 0);
-                qp.resp.in_send = false;
-                return nak(aeth::kNakRemoteOp);
-            }
-            qp.resp.recv_offset += p.len;
-        }
-        qp.resp.epsn = psn_add(p.psn, 1);
-        if (op.flags & kLast) {
-            qp.resp.in_send = false;
-            ++qp.resp.msn;
-            complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecv, qp.resp.recv_offset, &p, 0);
-        }
-        if (rc && p.ack_req) send_ack(qp, qpn, p, aeth::kAck, p.psn);
-        return;
+        r.epsn = psn_add(c.p.psn, 1);
+        return RespStage::Complete;
     }
 
-    // ---- WRITE ----
-    if (op.flags & kFirst) {
-        if (!(qp.attr.qp_access_flags & HCASIM_ACCESS_REMOTE_WRITE) ||
-            mr_.check({p.rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, p.va, p.dma_len) != MrError::None)
-            return nak(aeth::kNakRemoteAccess);
-        qp.resp.write_va = p.va;
-        qp.resp.write_rkey = p.rkey;
-        qp.resp.write_left = p.dma_len;
-        qp.resp.write_len = p.dma_len;
-        qp.resp.in_write = true;
+    static RespStage read_reply(RdmaEngine& e, Ctx& c) {
+        e.send_read_responses(c.qp, c.qpn, c.p, std::max<uint32_t>(1, (c.p.dma_len + c.qp.mtu - 1) / c.qp.mtu));
+        return RespStage::Done;
     }
-    if (imm) {
-        // WRITE with immediate consumes a receive WQE (IBTA 9.4.3).
-        const RecvTake t = take_recv_wqe(qp, qpn);
-        if (t == RecvTake::Rnr) {
-            if (rc) send_rnr_nak(qp, qpn, p);
-            if (op.flags & kFirst) qp.resp.in_write = false;
-            return drop("RNR: no receive WQE for WRITE with immediate");
+
+    static RespStage atomic_reply(RdmaEngine& e, Ctx& c) {
+        e.flush_ack(c.qp);
+        Packet a = e.response(c.qp, bth::kAtomicAck, c.p.psn, aeth::kAck);
+        a.orig = c.orig;
+        e.emit(a);
+        return RespStage::Done;
+    }
+
+    static RespStage complete(RdmaEngine& e, Ctx& c) {
+        ResponderState& r = c.qp.resp;
+        if (ud(c)) {
+            e.complete_recv(c.qp, c.qpn, wc::kSuccess, wc::kOpRecv, kGrhLen + c.p.len, &c.p, 0);
+            return RespStage::Done;
         }
-        if (t != RecvTake::Ok) return recv_fault(t, wc::kOpRecvRdmaWithImm);
-    }
-    if (p.len > qp.resp.write_left) {
-        qp.resp.in_write = false;
-        return nak(aeth::kNakInvalidRequest);
-    }
-    if (p.len) {
-        const uint64_t at = qp.resp.write_va + (qp.resp.write_len - qp.resp.write_left);
-        if (mr_.write({qp.resp.write_rkey, qp.pdn, HCASIM_ACCESS_REMOTE_WRITE}, at, p.data, p.len) != MrError::None) {
-            qp.resp.in_write = false;
-            return nak(aeth::kNakRemoteAccess);
+        if (!(c.op.flags & kLast)) return RespStage::Acknowledge;
+        ++r.msn;
+        if (is_send(c)) {
+            r.in_send = false;
+            e.complete_recv(c.qp, c.qpn, wc::kSuccess, wc::kOpRecv, r.recv_offset, &c.p, 0);
+        } else {
+            r.in_write = false;
+            if (c.op.flags & kHasImm)
+                e.complete_recv(c.qp, c.qpn, wc::kSuccess, wc::kOpRecvRdmaWithImm, r.write_len, &c.p, 0);
         }
-        qp.resp.write_left -= p.len;
+        return RespStage::Acknowledge;
     }
-    qp.resp.epsn = psn_add(p.psn, 1);
-    if (op.flags & kLast) {
-        qp.resp.in_write = false;
-        ++qp.resp.msn;
-        if (imm) complete_recv(qp, qpn, wc::kSuccess, wc::kOpRecvRdmaWithImm, qp.resp.write_len, &p, 0);
+
+    static RespStage acknowledge(RdmaEngine& e, Ctx& c) {
+        if (c.rc && c.p.ack_req) e.send_ack(c.qp, c.qpn, c.p, aeth::kAck, c.p.psn);
+        return RespStage::Done;
     }
-    if (rc && p.ack_req) send_ack(qp, qpn, p, aeth::kAck, p.psn);
+
+    static RespStage done(RdmaEngine&, Ctx&) { return RespStage::Done; }
+
+    static RespStage psn_ahead(RdmaEngine& e, Ctx& c) {
+        e.request_ahead(c.qp, c.qpn, c.p);
+        return RespStage::Done;
+    }
+
+    static RespStage duplicate(RdmaEngine& e, Ctx& c) {
+        e.duplicate_request(c.qp, c.qpn, c.p);
+        return RespStage::Done;
+    }
+
+    static RespStage dropped(RdmaEngine& e, Ctx& c) {
+        e.drop_packet(&c.qp, c.qpn, c.p, c.why);
+        return RespStage::Done;
+    }
+
+    static RespStage err_op_seq(RdmaEngine& e, Ctx& c) {
+        if (c.rc) return nak(e, c, aeth::kNakInvalidRequest);
+        c.qp.resp.in_send = c.qp.resp.in_write = false;
+        c.qp.resp.uc_drop = true;
+        return drop(c, "UC opcode out of sequence");
+    }
+
+    static RespStage err_misaligned(RdmaEngine& e, Ctx& c) { return nak(e, c, aeth::kNakInvalidRequest); }
+
+    static RespStage err_rkey(RdmaEngine& e, Ctx& c) {
+        c.qp.resp.in_write = false;
+        return nak(e, c, aeth::kNakRemoteAccess);
+    }
+
+    static RespStage err_rnr(RdmaEngine& e, Ctx& c) {
+        if (ud(c)) return drop(c, "no receive WQE");
+        if (c.rc) e.send_rnr_nak(c.qp, c.qpn, c.p);
+        if (is_send(c)) {
+            if (!c.rc) c.qp.resp.uc_drop = true;
+            return drop(c, "RNR: no receive WQE");
+        }
+        if (c.op.flags & kFirst) c.qp.resp.in_write = false;
+        return drop(c, "RNR: no receive WQE for WRITE with immediate");
+    }
+
+    // A malformed receive WQE completes with IBV_WC_LOC_QP_OP_ERR; the
+    // requester gets a remote operational error.
+    static RespStage err_malformed_wqe(RdmaEngine& e, Ctx& c) {
+        e.complete_recv(c.qp, c.qpn, wc::kLocQpOpErr, recv_opcode(c), 0, &c.p, 0);
+        if (!ud(c)) return nak(e, c, aeth::kNakRemoteOp);
+        e.qp_error(c.qpn, c.qp, ev::kNone);
+        return drop(c, "bad receive WQE");
+    }
+
+    // A receive queue the device cannot use is a local catastrophic error.
+    static RespStage err_recv_queue(RdmaEngine& e, Ctx& c) {
+        if (c.rc) e.send_ack(c.qp, c.qpn, c.p, aeth::kNakRemoteOp, c.p.psn);
+        e.qp_error(c.qpn, c.qp, ev::kQpFatal);
+        return ud(c) ? drop(c, "receive queue broken") : RespStage::Done;
+    }
+
+    static RespStage err_length(RdmaEngine& e, Ctx& c) {
+        ResponderState& r = c.qp.resp;
+        if (ud(c)) {  // the receive completes in error; the QP goes on
+            e.complete_recv(c.qp, c.qpn, wc::kLocLenErr, wc::kOpRecv, 0, &c.p, 0);
+            return RespStage::Done;
+        }
+        if (is_send(c)) {
+            e.complete_recv(c.qp, c.qpn, wc::kLocLenErr, wc::kOpRecv, r.recv_offset, &c.p, 0);
+            r.in_send = false;
+        } else {
+            r.in_write = false;
+        }
+        return nak(e, c, aeth::kNakInvalidRequest);
+    }
+
+    static RespStage err_scatter(RdmaEngine& e, Ctx& c) {
+        if (ud(c)) {
+            e.complete_recv(c.qp, c.qpn, wc::kLocProtErr, wc::kOpRecv, 0, &c.p, 0);
+            e.qp_error(c.qpn, c.qp, ev::kNone);
+            return RespStage::Done;
+        }
+        e.complete_recv(c.qp, c.qpn, wc::kLocProtErr, wc::kOpRecv, c.qp.resp.recv_offset, &c.p, 0);
+        c.qp.resp.in_send = false;
+        return nak(e, c, aeth::kNakRemoteOp);
+    }
+
+    using Step = RespStage (*)(RdmaEngine&, Ctx&);
+    // Indexed by RespStage.
+    static constexpr Step kSteps[] = {
+        check_header, check_psn, check_op_seq, check_op_valid, check_rkey, check_resource,
+        check_length, execute, read_reply, atomic_reply, complete, acknowledge, done,
+        psn_ahead, duplicate, dropped, err_op_seq, err_misaligned, err_rkey, err_rnr,
+        err_malformed_wqe, err_recv_queue, err_length, err_scatter,
+    };
+    static_assert(std::size(kSteps) == static_cast<size_t>(RespStage::ErrScatter) + 1);
+};
+
+void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
+    RespCtx c{qp, qpn, p, op_info(p.opcode), qp.type == qpt::kRc};
+    RespStage s = RespStage::CheckHeader;
+    while (s != RespStage::Done) {
+        const RespStage next = Responder::kSteps[static_cast<size_t>(s)](*this, c);
+        if (trace_dp_ && off_path(next) && !off_path(s))
+            trace_.event("resp_stage", "qpn={:#x} opcode={} psn={} stage={} next={}", qpn, c.op.name, p.psn,
+                         stage_name(s), stage_name(next));
+        s = next;
+    }
 }
 
 }  // namespace hcasim::device

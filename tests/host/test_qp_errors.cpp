@@ -314,3 +314,39 @@ TEST_CASE("after an error, RESET -> INIT -> RTR -> RTS gives a working QP again"
     CHECK(r[0].byte_len == 16);
     CHECK(dst.data[15] == 2);
 }
+
+TEST_CASE("the data-path trace names the responder or completer stage that decided") {
+    const std::vector<std::string> traced = {"--trace-datapath"};
+    SUBCASE("a WRITE to a bad rkey: check_rkey, then the completer's NAK") {
+        RcPair p(IBV_QPT_RC, {}, {}, traced);
+        Buffer src(p.pd, 64), dst(p.pd, 64);
+        REQUIRE(post_one(p.a, IBV_WR_RDMA_WRITE, {src.sge(0, 8)}, 1, IBV_SEND_SIGNALED, dst.addr(),
+                         dst.mr->rkey ^ 0x777700) == 0);
+        CHECK(expect(p.cq_a, 1)[0].status == IBV_WC_REM_ACCESS_ERR);
+        const std::string t = p.dev.trace();
+        CHECK(t.find("resp_stage qpn=") != std::string::npos);
+        CHECK(t.find("opcode=RC_RDMA_WRITE_ONLY psn=0 stage=check_rkey next=err_rkey") != std::string::npos);
+        CHECK(t.find("opcode=RC_ACKNOWLEDGE psn=0 stage=check_nak next=err_nak") != std::string::npos);
+    }
+    SUBCASE("a receive too small: check_length") {
+        RcPair p(IBV_QPT_RC, {}, {}, traced);
+        Buffer src(p.pd, 256), dst(p.pd, 256);
+        REQUIRE(post_recv_one(p.b, {dst.sge(0, 16)}, 1) == 0);
+        REQUIRE(post_one(p.a, IBV_WR_SEND, {src.sge(0, 100)}, 2) == 0);
+        CHECK(expect(p.cq_a, 1)[0].status == IBV_WC_REM_INV_REQ_ERR);
+        CHECK(p.dev.trace().find("stage=check_length next=err_length") != std::string::npos);
+    }
+    SUBCASE("no receive and rnr_retry 0: check_resource, then the RNR counter runs out") {
+        ConnectAttr c;
+        c.rnr_retry = 0;
+        c.min_rnr_timer = 1;
+        RcPair p(IBV_QPT_RC, {}, c, traced);
+        Buffer src(p.pd, 64);
+        REQUIRE(post_one(p.a, IBV_WR_SEND, {src.sge(0, 8)}, 5) == 0);
+        CHECK(expect(p.cq_a, 1)[0].status == IBV_WC_RNR_RETRY_EXC_ERR);
+        const std::string t = p.dev.trace();
+        CHECK(t.find("stage=check_resource next=err_rnr") != std::string::npos);
+        CHECK(t.find("reason=\"RNR: no receive WQE\"") != std::string::npos);
+        CHECK(t.find("stage=rnr_nak next=err_rnr_retry") != std::string::npos);
+    }
+}

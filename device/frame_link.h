@@ -1,7 +1,7 @@
 // The Ethernet below a wire port: what a port backend needs from the
 // platform to put frames on a link and to record them.  The device core
-// stays free of any packet I/O library; pcie/vde_link.h (libvdeplug) and
-// pcie/pcap_writer.h (libpcap) implement these for hcasim-device, and
+// stays free of any packet I/O library; link/vde_link.h (libvdeplug) and
+// link/pcap_writer.h (libpcap) implement these for hcasim-device, and
 // tests plug in their own links.
 #pragma once
 

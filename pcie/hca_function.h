@@ -12,7 +12,7 @@
 #include "pcie/hca.h"
 #include "pcie/config_space.h"
 #include "common/unique_fd.h"
-#include "pcie/vfio_user_protocol.h"
+#include "vfio_user/protocol.h"
 
 #include <array>
 #include <span>

@@ -44,7 +44,7 @@
 #include "device/dma_space.h"
 #include "common/trace.h"
 #include "pcie/hca_function.h"
-#include "pcie/vfio_user_codec.h"
+#include "vfio_user/codec.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>

@@ -8,7 +8,7 @@
 // Source: vfio-user spec (QEMU docs/interop/vfio-user.rst) §DMA_READ/WRITE.
 #pragma once
 
-#include "pcie/vfio_user_codec.h"
+#include "vfio_user/codec.h"
 
 #include <condition_variable>
 #include <functional>

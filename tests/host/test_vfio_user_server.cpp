@@ -7,7 +7,7 @@
 // inspection socket; a client that stalls mid-message or never reads is
 // dropped.
 #include "abi/hcasim_abi.h"
-#include "pcie/vfio_user_codec.h"
+#include "vfio_user/codec.h"
 #include "tests/host/device_process.h"
 #include "tests/unit/vfio_user_pieces.h"
 

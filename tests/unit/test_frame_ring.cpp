@@ -1,8 +1,8 @@
-// FrameRing (pcie/frame_ring.h): the receive thread's ring of frames.
+// FrameRing (link/frame_ring.h): the receive thread's ring of frames.
 // Frames of every length come out in order and intact, across many wraps
 // of the buffer, with the producer and the consumer on two threads; a full
 // ring refuses a frame instead of overwriting one.
-#include "pcie/frame_ring.h"
+#include "link/frame_ring.h"
 
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-using hcasim::pcie::FrameRing;
+using hcasim::link::FrameRing;
 
 namespace {
 

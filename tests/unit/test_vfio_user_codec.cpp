@@ -2,7 +2,7 @@
 // framing over a real socketpair (truncated, oversized, inconsistent), both
 // blocking (Endpoint) and incremental (MessageReader, Outbox: messages in
 // pieces, fds with their own message, a full socket, a bounded queue).
-#include "pcie/vfio_user_codec.h"
+#include "vfio_user/codec.h"
 #include "tests/unit/vfio_user_pieces.h"
 
 #include <doctest/doctest.h>

@@ -4,7 +4,7 @@
 // tests and the server's host tests.
 #pragma once
 
-#include "pcie/vfio_user_codec.h"
+#include "vfio_user/codec.h"
 
 #include <doctest/doctest.h>
 

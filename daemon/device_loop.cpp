@@ -1,5 +1,5 @@
 // The device loop and its polling policy (see device_loop.h).
-#include "pcie/device_loop.h"
+#include "daemon/device_loop.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace hcasim::pcie {
+namespace hcasim::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -140,4 +140,4 @@ void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& po
     }
 }
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::daemon

@@ -1,6 +1,6 @@
 // FrameRing: a single-producer, single-consumer ring of variable-length
 // frames in one byte buffer, without locks.  The port's receive thread
-// (pcie/vde_link.h) writes the frames it takes off the link straight into
+// (link/vde_link.h) writes the frames it takes off the link straight into
 // the ring; the device loop reads them in order.
 //
 // Layout: records of [u32 length][u32 unused][frame bytes], each padded to
@@ -17,7 +17,7 @@
 #include <cstring>
 #include <vector>
 
-namespace hcasim::pcie {
+namespace hcasim::link {
 
 class FrameRing {
 public:
@@ -108,4 +108,4 @@ private:
     alignas(64) std::atomic<size_t> tail_{0};   // written by the consumer
 };
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::link

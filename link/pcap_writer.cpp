@@ -1,11 +1,11 @@
 // pcap capture of the port's frames (see pcap_writer.h).
-#include "pcie/pcap_writer.h"
+#include "link/pcap_writer.h"
 
 #include <sys/time.h>
 
 #include <algorithm>
 
-namespace hcasim::pcie {
+namespace hcasim::link {
 
 namespace {
 constexpr int kSnapLen = 65535;
@@ -43,4 +43,4 @@ void PcapWriter::frame(Dir, const uint8_t* frame, size_t len, uint64_t) {
     ++frames_;
 }
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::link

@@ -1,5 +1,5 @@
 // libvdeplug link of the port (see vde_link.h).
-#include "pcie/vde_link.h"
+#include "link/vde_link.h"
 
 extern "C" {  // libvdeplug.h has no C++ guard
 #include <libvdeplug.h>
@@ -16,7 +16,7 @@ extern "C" {  // libvdeplug.h has no C++ guard
 #include <cstring>
 #include <stdexcept>
 
-namespace hcasim::pcie {
+namespace hcasim::link {
 
 VdeLink::VdeLink(std::string url)
     : url_(std::move(url)),
@@ -168,4 +168,4 @@ size_t VdeLink::pump(const OnFrame& on_frame, size_t budget) {
     return got;
 }
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::link

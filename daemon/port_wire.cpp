@@ -1,5 +1,5 @@
 // Port 1 on a wire (see port_wire.h).
-#include "pcie/port_wire.h"
+#include "daemon/port_wire.h"
 
 #include <fmt/format.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 
 #include <chrono>
 
-namespace hcasim::pcie {
+namespace hcasim::daemon {
 
 PortWire::PortWire(Hca& hca, PortWireOptions opts, Tracer& trace)
     : hca_(hca), opts_(std::move(opts)), trace_(trace), link_(opts_.url) {}
@@ -80,4 +80,4 @@ uint64_t PortWire::next_deadline() const {
     return d;
 }
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::daemon

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "common/unique_fd.h"
-#include "pcie/vfio_user_protocol.h"
+#include "vfio_user/protocol.h"
 
 #include <cstdint>
 #include <cstring>

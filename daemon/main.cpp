@@ -8,12 +8,12 @@
 //                 [--port loopback|VDE-URL] [--pcap FILE] [--wire-faults SPEC]
 //
 // SIGTERM/SIGINT end it cleanly and remove the socket.
-#include "pcie/device_loop.h"
+#include "daemon/device_loop.h"
 #include "pcie/hca.h"
 #include "common/trace.h"
 #include "pcie/hca_function.h"
-#include "pcie/inspect_server.h"
-#include "pcie/port_wire.h"
+#include "daemon/inspect_server.h"
+#include "daemon/port_wire.h"
 #include "pcie/vfio_user_server.h"
 
 #include <CLI/CLI.hpp>
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     uint32_t mtu = 1024;
     std::string mac, ipv4;
     uint32_t poll_us = 2000;
-    hcasim::pcie::PollPolicy policy;
+    hcasim::daemon::PollPolicy policy;
     uint32_t nap_us = static_cast<uint32_t>(policy.nap.count());
     bool trace_datapath = false;
     uint32_t client_stall_ms = 60000;
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGPIPE, SIG_IGN);
     const bool wire = port_url != "loopback";
-    hcasim::pcie::PortWireOptions wire_opts;
+    hcasim::daemon::PortWireOptions wire_opts;
     wire_opts.url = port_url;
     wire_opts.pcap = pcap_path;
     if (auto err = hcasim::device::parse_wire_faults(wire_faults, wire_opts.faults); !err.empty()) {
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
                        std::strerror(e));
             return 1;
         }
-        hcasim::pcie::InspectServer inspect(io, hca);
+        hcasim::daemon::InspectServer inspect(io, hca);
         if (!inspect_path.empty()) {
             if (int e = inspect.listen(inspect_path)) {
                 fmt::print(stderr, "hcasim-device: cannot listen on {}: {}\n", inspect_path,
@@ -170,12 +170,12 @@ int main(int argc, char** argv) {
                    memic_size);
         policy.hot = std::chrono::microseconds(poll_us);
         policy.nap = std::chrono::microseconds(nap_us);
-        if (int e = hcasim::pcie::apply_sched_hints(policy))
+        if (int e = hcasim::daemon::apply_sched_hints(policy))
             fmt::print(stderr, "hcasim-device: scheduler slice not set: {}\n", std::strerror(e));
-        std::unique_ptr<hcasim::pcie::PortWire> port_wire;
-        hcasim::pcie::LoopHooks hooks;
+        std::unique_ptr<hcasim::daemon::PortWire> port_wire;
+        hcasim::daemon::LoopHooks hooks;
         if (wire) {
-            port_wire = std::make_unique<hcasim::pcie::PortWire>(hca, wire_opts, trace);
+            port_wire = std::make_unique<hcasim::daemon::PortWire>(hca, wire_opts, trace);
             if (auto err = port_wire->start(); !err.empty()) {
                 fmt::print(stderr, "hcasim-device: {}\n", err);
                 return 1;
@@ -186,8 +186,8 @@ int main(int argc, char** argv) {
             hooks.next_deadline = [&] { return port_wire->next_deadline(); };
             hooks.nap = [&](std::chrono::microseconds d) { port_wire->nap(d); };
         }
-        hcasim::pcie::LoopStats loop_stats;
-        hcasim::pcie::run_device_loop(io, hca, policy, loop_stats, hooks);
+        hcasim::daemon::LoopStats loop_stats;
+        hcasim::daemon::run_device_loop(io, hca, policy, loop_stats, hooks);
         trace.event("device_loop", "scans={} naps={} contended={} idle_sleeps={}", loop_stats.scans,
                     loop_stats.naps, loop_stats.contended, loop_stats.idle_sleeps);
         // The port's final counters (as the inspection interface's "port").

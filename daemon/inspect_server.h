@@ -14,7 +14,7 @@
 #pragma once
 
 #include "pcie/hca.h"
-#include "pcie/port_wire.h"
+#include "daemon/port_wire.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -24,7 +24,9 @@
 #include <memory>
 #include <string>
 
-namespace hcasim::pcie {
+namespace hcasim::daemon {
+
+using pcie::Hca;
 
 class InspectServer {
 public:
@@ -50,4 +52,4 @@ private:
     std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
 };
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::daemon

@@ -20,7 +20,7 @@
 
 #include "common/unique_fd.h"
 #include "device/frame_link.h"
-#include "pcie/frame_ring.h"
+#include "link/frame_ring.h"
 
 #include <atomic>
 #include <chrono>
@@ -32,7 +32,7 @@
 
 struct vdeconn;
 
-namespace hcasim::pcie {
+namespace hcasim::link {
 
 class VdeLink final : public device::FrameLink {
 public:
@@ -107,4 +107,4 @@ private:
     uint64_t generation_ = 0;
 };
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::link

@@ -1,5 +1,5 @@
 // Device inspection interface (see inspect_server.h).
-#include "pcie/inspect_server.h"
+#include "daemon/inspect_server.h"
 
 #include "abi/hcasim_abi.h"
 
@@ -13,7 +13,7 @@
 
 #include <istream>
 
-namespace hcasim::pcie {
+namespace hcasim::daemon {
 
 using boost::asio::local::stream_protocol;
 using nlohmann::json;
@@ -232,4 +232,4 @@ std::string InspectServer::handle(const std::string& line) {
     return json{{"error", "unknown cmd '" + cmd + "'"}}.dump();
 }
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::daemon

@@ -26,7 +26,9 @@
 #include <cstdint>
 #include <functional>
 
-namespace hcasim::pcie {
+namespace hcasim::daemon {
+
+using pcie::Hca;
 
 struct PollPolicy {
     std::chrono::microseconds hot{2000};            // poll this long after the last work (--poll-us)
@@ -50,7 +52,7 @@ struct LoopStats {
 int apply_sched_hints(const PollPolicy& policy);
 
 // What else the loop serves beside the HCA's doorbells: a port backend
-// that needs polling (pcie/port_wire.h).  Each member may be empty.
+// that needs polling (daemon/port_wire.h).  Each member may be empty.
 struct LoopHooks {
     std::function<bool()> poll;                          // true if it did work
     std::function<void(boost::asio::io_context&)> arm;   // before an idle sleep
@@ -64,4 +66,4 @@ struct LoopHooks {
 void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& policy, LoopStats& stats,
                      const LoopHooks& hooks = {});
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::daemon

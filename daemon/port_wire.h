@@ -7,8 +7,8 @@
 
 #include "device/wire_port.h"
 #include "pcie/hca.h"
-#include "pcie/pcap_writer.h"
-#include "pcie/vde_link.h"
+#include "link/pcap_writer.h"
+#include "link/vde_link.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -18,7 +18,11 @@
 #include <optional>
 #include <string>
 
-namespace hcasim::pcie {
+namespace hcasim::daemon {
+
+using pcie::Hca;
+using link::VdeLink;
+using link::PcapWriter;
 
 struct PortWireOptions {
     std::string url;                   // libvdeplug URL
@@ -65,4 +69,4 @@ private:
     bool wake_pending_ = false;
 };
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::daemon

@@ -1,5 +1,5 @@
 // vfio-user message codec (see vfio_user_codec.h).
-#include "pcie/vfio_user_codec.h"
+#include "vfio_user/codec.h"
 
 #include <fcntl.h>
 #include <poll.h>

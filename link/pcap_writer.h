@@ -11,7 +11,7 @@
 
 #include <string>
 
-namespace hcasim::pcie {
+namespace hcasim::link {
 
 class PcapWriter final : public device::FrameTap {
 public:
@@ -34,4 +34,4 @@ private:
     uint64_t frames_ = 0;
 };
 
-}  // namespace hcasim::pcie
+}  // namespace hcasim::link

@@ -128,8 +128,7 @@ void run_device_loop(boost::asio::io_context& io, Hca& hca, const PollPolicy& po
             if (h && (!d || h < d)) d = h;
         }
         if (d) {
-            const auto now_ns = static_cast<uint64_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+            const uint64_t now_ns = hca.now_ns();  // the deadlines' clock
             timeout = std::chrono::milliseconds(d > now_ns ? (d - now_ns) / 1000000 : 0);
         }
         io.run_one_for(timeout);

@@ -72,9 +72,9 @@ uint64_t PortWire::next_deadline() const {
     uint64_t d = port_->next_deadline();
     if (!link_.up()) {
         // Retry the link about every reconnect interval.
-        const auto now = std::chrono::steady_clock::now().time_since_epoch();
-        const uint64_t retry = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(now + link_.reconnect_interval).count());
+        const uint64_t retry =
+            hca_.now_ns() + static_cast<uint64_t>(
+                                std::chrono::duration_cast<std::chrono::nanoseconds>(link_.reconnect_interval).count());
         if (d == 0 || retry < d) d = retry;
     }
     return d;

@@ -66,13 +66,13 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     // A producer index more than a ring ahead is nonsense: nothing in the
     // ring is flushed for it (no completion is made up from stale slots).
     uint32_t sq_pi = qp.req.sq_head;
-    qp.buf.dbrec_read(*host_.dma, dbr::kSq, sq_pi);
+    qp.buf.dbrec_read(platform_.dma(), dbr::kSq, sq_pi);
     if (sq_pi - qp.req.sq_head > qp.sq_entries()) sq_pi = qp.req.sq_head;
     for (; qp.req.sq_head != sq_pi; ++qp.req.sq_head) {
         SendWqe w;
         w.index = qp.req.sq_head;
         const uint64_t at = qp.sq_offset + (uint64_t{qp.req.sq_head % qp.sq_entries()} << qp.log_sq_stride);
-        qp.buf.read(*host_.dma, at, &w.ctrl, sizeof(w.ctrl));
+        qp.buf.read(platform_.dma(), at, &w.ctrl, sizeof(w.ctrl));
         w.ctrl.flags |= HCASIM_WQE_SIGNALED;
         complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
     }
@@ -82,12 +82,12 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     qp.resp.in_send = qp.resp.in_write = false;
     if (qp.srqn == 0 && qp.log_rq_size) {
         uint32_t rq_pi = qp.resp.rq_ci;
-        qp.buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi);
+        qp.buf.dbrec_read(platform_.dma(), dbr::kRq, rq_pi);
         if (rq_pi - qp.resp.rq_ci > qp.rq_entries()) rq_pi = qp.resp.rq_ci;
         while (qp.resp.rq_ci != rq_pi) {
             qp.resp.rwqe = RecvWqe{};
             qp.resp.rwqe.wqe_counter = static_cast<uint16_t>(qp.resp.rq_ci);
-            qp.buf.read(*host_.dma, uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride,
+            qp.buf.read(platform_.dma(), uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride,
                         &qp.resp.rwqe.hdr, sizeof(qp.resp.rwqe.hdr));
             ++qp.resp.rq_ci;
             complete_recv(qp, qpn, wc::kWrFlushErr, wc::kOpRecv, 0, nullptr, 0);
@@ -277,7 +277,7 @@ struct RdmaEngine::Completer {
         s.rewound = true;
         s.rewound_psn = c.p.psn;
         s.ack_deadline = 0;
-        s.rnr_deadline = e.host_.now_ns() + rnr_timer_ns(c.p.syndrome & 0x1f);
+        s.rnr_deadline = e.platform_.now_ns() + rnr_timer_ns(c.p.syndrome & 0x1f);
         e.add_timer(c.qpn, s.rnr_deadline);
         return CompStage::Done;
     }
@@ -331,7 +331,7 @@ struct RdmaEngine::Completer {
         if (static_cast<uint32_t>(c.ahead) <= ReorderStash::kWindow && !qp.comp.stash.full()) {
             ++e.stats_.reorder_held;
             const bool first = qp.comp.stash.empty();
-            qp.comp.stash.put(c.p, e.host_.now_ns());
+            qp.comp.stash.put(c.p, e.platform_.now_ns());
             if (first) e.add_timer(c.qpn, qp.comp.stash.deadline);
             return CompStage::Done;
         }

@@ -20,12 +20,13 @@ const char* wc_status_name(uint8_t s) {
     return s < std::size(kNames) ? kNames[s] : "?";
 }
 
-RdmaEngine::RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace)
+RdmaEngine::RdmaEngine(Platform& platform, uint8_t* uar_area, MrEngine mr, const EngineLimits& limits, Tracer& trace)
     : eqs(limits.max_eq),
       cqs(limits.max_cq),
       qps(limits.max_qp),
       srqs(limits.max_srq),
-      host_(std::move(host)),
+      platform_(platform),
+      uar_area_(uar_area),
       mr_(std::move(mr)),
       limits_(limits),
       trace_(trace),
@@ -132,7 +133,7 @@ void RdmaEngine::open_uar(uint32_t index, uint32_t owner) {
     u = UarState{};
     u.in_use = true;
     u.owner = owner;
-    auto* page = reinterpret_cast<hcasim_uar*>(host_.uar_area + index * HCASIM_UAR_PAGE_SIZE);
+    auto* page = reinterpret_cast<hcasim_uar*>(uar_area_ + index * HCASIM_UAR_PAGE_SIZE);
     std::memset(page, 0, HCASIM_UAR_PAGE_SIZE);
     active_uars_.push_back(index);
 }
@@ -180,7 +181,7 @@ void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
         Qp* qp = qps.find(qpn);
         if (!qp || qp->state == qps::kReset) continue;
         uint32_t sq_pi = 0;
-        if (qp->buf.dbrec_read(*host_.dma, dbr::kSq, sq_pi) != 0) continue;
+        if (qp->buf.dbrec_read(platform_.dma(), dbr::kSq, sq_pi) != 0) continue;
         if (sq_pi != qp->req.sq_pi_seen) {
             qp->req.sq_pi_seen = sq_pi;
             if (qp->state == qps::kErr) {
@@ -190,7 +191,7 @@ void RdmaEngine::scan_uar(uint32_t /*index*/, UarState& u) {
             }
         } else if (qp->state == qps::kErr) {
             uint32_t rq_pi = 0;
-            if (qp->srqn == 0 && qp->buf.dbrec_read(*host_.dma, dbr::kRq, rq_pi) == 0 && rq_pi != qp->resp.rq_ci)
+            if (qp->srqn == 0 && qp->buf.dbrec_read(platform_.dma(), dbr::kRq, rq_pi) == 0 && rq_pi != qp->resp.rq_ci)
                 flush(qpn, *qp);
         }
     }
@@ -202,7 +203,7 @@ bool RdmaEngine::poll() {
     bool work = false;
     for (size_t i = 0; i < active_uars_.size(); ++i) {
         const uint32_t index = active_uars_[i];
-        auto* page = reinterpret_cast<hcasim_uar*>(host_.uar_area + index * HCASIM_UAR_PAGE_SIZE);
+        auto* page = reinterpret_cast<hcasim_uar*>(uar_area_ + index * HCASIM_UAR_PAGE_SIZE);
         const uint32_t kick = __atomic_load_n(&page->kick, __ATOMIC_ACQUIRE);
         UarState& u = uars_[index];
         if (kick != u.last_kick) {
@@ -229,7 +230,10 @@ bool RdmaEngine::poll() {
         drain_rx();
         work = true;
     }
-    fire_timers();
+    // A timer that fired may have rescheduled a requester (a retransmission
+    // after the ACK or RNR timer): that is work, and the caller polls again
+    // before it sleeps.
+    if (fire_timers()) work = true;
     if (!pending_fatal_.empty()) {
         fail_pending();
         work = true;
@@ -241,7 +245,7 @@ void RdmaEngine::add_timer(uint32_t qpn, uint64_t deadline) { timers_.emplace(de
 
 void RdmaEngine::restart_wait(uint32_t qpn, ReorderStash& stash) {
     if (stash.empty()) return;
-    stash.deadline = host_.now_ns() + ReorderStash::kWaitNs;
+    stash.deadline = platform_.now_ns() + ReorderStash::kWaitNs;
     add_timer(qpn, stash.deadline);
 }
 
@@ -264,9 +268,9 @@ uint64_t RdmaEngine::next_deadline() const {
     return heap.empty() ? 0 : heap.top().first;
 }
 
-void RdmaEngine::fire_timers() {
-    const uint64_t now = host_.now_ns();
-    if (next_deadline() == 0 || next_deadline() > now) return;
+bool RdmaEngine::fire_timers() {
+    const uint64_t now = platform_.now_ns();
+    if (next_deadline() == 0 || next_deadline() > now) return false;
     // Frames that arrived before the timers fire are handled first: an
     // ACK waiting in the receive ring is never taken for a loss, however
     // late a slow host runs this.
@@ -289,6 +293,7 @@ void RdmaEngine::fire_timers() {
         }
     }
     drain_rx();  // loopback: what the timers sent
+    return true;
 }
 
 // ---- CQs and EQs -------------------------------------------------------------
@@ -298,7 +303,7 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
     if (!eq) return;
     uint32_t ci = 0;
     const uint32_t n = 1u << eq->log_size;
-    if (eq->ring.dbrec_read(*host_.dma, dbr::kEqCi, ci) != 0 || eq->pi - ci >= n) {
+    if (eq->ring.dbrec_read(platform_.dma(), dbr::kEqCi, ci) != 0 || eq->pi - ci >= n) {
         ++eq->dropped;
         trace_.event("eq_overflow", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
         return;
@@ -309,7 +314,7 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
     e.obj = obj;
     e.seq = eq->pi;
     e.owner = static_cast<uint8_t>(((eq->pi / n) & 1) ^ 1);
-    if (eq->ring.write_owned_entry(*host_.dma, uint64_t{eq->pi % n} * sizeof(e), &e, sizeof(e)) != 0) {
+    if (eq->ring.write_owned_entry(platform_.dma(), uint64_t{eq->pi % n} * sizeof(e), &e, sizeof(e)) != 0) {
         ++eq->dropped;
         return;
     }
@@ -320,13 +325,13 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
         if (slot < HCASIM_MAX_EQS) __atomic_add_fetch(&st->eq_seq[slot], 1, __ATOMIC_RELEASE);
     }
     trace_.event("eqe", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
-    if (host_.raise_irq) host_.raise_irq(eq->msix_vector);
+    platform_.raise_msix(eq->msix_vector);
 }
 
 void RdmaEngine::check_cq_arm(uint32_t cqn, Cq& cq) {
     if (cq.eqn == HCASIM_EQN_NONE || cq.overflowed) return;
     uint32_t arm = 0, ci = 0;
-    if (cq.ring.dbrec_read(*host_.dma, dbr::kCqArm, arm) != 0 || cq.ring.dbrec_read(*host_.dma, dbr::kCqCi, ci) != 0)
+    if (cq.ring.dbrec_read(platform_.dma(), dbr::kCqArm, arm) != 0 || cq.ring.dbrec_read(platform_.dma(), dbr::kCqCi, ci) != 0)
         return;
     const uint32_t sn = arm >> 2, cmd = arm & 3;
     if (cmd != HCASIM_CQ_ARM_NEXT || (cq.fired_any && sn == cq.fired_arm_sn)) return;
@@ -351,7 +356,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
     }
     const uint32_t n = cq->entries();
     uint32_t ci = 0;
-    if (cq->ring.dbrec_read(*host_.dma, dbr::kCqCi, ci) != 0 || cq->pi - ci >= n) {
+    if (cq->ring.dbrec_read(platform_.dma(), dbr::kCqCi, ci) != 0 || cq->pi - ci >= n) {
         // IBTA 11.6.2: CQ overrun is a CQ error; the CQE is lost.  A
         // consumer index ahead of the producer reads as an overrun too.
         ++stats_.cq_overflows;
@@ -362,7 +367,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
         return;
     }
     cqe.owner = static_cast<uint8_t>(((cq->pi / n) & 1) ^ 1);
-    if (cq->ring.write_owned_entry(*host_.dma, uint64_t{cq->pi % n} * HCASIM_CQE_SIZE, &cqe,
+    if (cq->ring.write_owned_entry(platform_.dma(), uint64_t{cq->pi % n} * HCASIM_CQE_SIZE, &cqe,
                                    sizeof(cqe)) != 0) {
         trace_.event("cq_dma_fault", "cqn={:#x} pi={}", cqn, cq->pi);
         cq_error(cqn, *cq, "ring outside guest memory");
@@ -378,7 +383,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
                      cqe.byte_len, cqe.wqe_counter, cqe.vendor_err);
     if (cq->eqn == HCASIM_EQN_NONE) return;
     uint32_t arm = 0;
-    if (cq->ring.dbrec_read(*host_.dma, dbr::kCqArm, arm) != 0) return;
+    if (cq->ring.dbrec_read(platform_.dma(), dbr::kCqArm, arm) != 0) return;
     const uint32_t sn = arm >> 2, cmd = arm & 3;
     // Command 3 is no arm command: the CQ counts as not armed.
     const bool armed = (cmd == HCASIM_CQ_ARM_SOLICITED || cmd == HCASIM_CQ_ARM_NEXT) &&
@@ -422,23 +427,23 @@ int RdmaEngine::resize_cq(uint32_t cqn, uint32_t log_size, QueueRing ring) {
     Cq* cq = cqs.find(cqn);
     if (!cq) return -2;
     uint32_t ci = 0;
-    if (cq->ring.dbrec_read(*host_.dma, dbr::kCqCi, ci) != 0) return -2;
+    if (cq->ring.dbrec_read(platform_.dma(), dbr::kCqCi, ci) != 0) return -2;
     const uint32_t unpolled = cq->pi - ci;
     const uint32_t n_new = 1u << log_size;
     if (unpolled > n_new) return -1;
     const uint32_t n_old = cq->entries();
     for (uint32_t i = 0; i < unpolled; ++i) {
         hcasim_cqe c{};
-        if (cq->ring.read(*host_.dma, uint64_t{(ci + i) % n_old} * HCASIM_CQE_SIZE, &c, sizeof(c)))
+        if (cq->ring.read(platform_.dma(), uint64_t{(ci + i) % n_old} * HCASIM_CQE_SIZE, &c, sizeof(c)))
             return -2;
         c.owner = static_cast<uint8_t>(((i / n_new) & 1) ^ 1);
-        if (ring.write_owned_entry(*host_.dma, uint64_t{i} * HCASIM_CQE_SIZE, &c, sizeof(c)))
+        if (ring.write_owned_entry(platform_.dma(), uint64_t{i} * HCASIM_CQE_SIZE, &c, sizeof(c)))
             return -2;
     }
     cq->ring = std::move(ring);
     cq->log_size = log_size;
     cq->pi = unpolled;
-    cq->ring.dbrec_write(*host_.dma, dbr::kCqCi, 0);
+    cq->ring.dbrec_write(platform_.dma(), dbr::kCqCi, 0);
     return static_cast<int>(unpolled);
 }
 
@@ -499,8 +504,8 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     if (to == qps::kReset) {
         // A barrier: forget everything in flight; no CQE after this.
         qp->reset_roles();
-        qp->buf.dbrec_write(*host_.dma, dbr::kRq, 0);
-        qp->buf.dbrec_write(*host_.dma, dbr::kSq, 0);
+        qp->buf.dbrec_write(platform_.dma(), dbr::kRq, 0);
+        qp->buf.dbrec_write(platform_.dma(), dbr::kSq, 0);
     } else if (to == qps::kErr && from != qps::kErr) {
         flush(qpn, *qp);
     } else if ((to == qps::kRts || to == qps::kSqd) && from != to) {

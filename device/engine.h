@@ -20,6 +20,7 @@
 #include "device/mr_engine.h"
 #include "device/object_table.h"
 #include "device/packet.h"
+#include "device/platform.h"
 #include "device/port.h"
 #include "device/qp.h"
 
@@ -32,14 +33,6 @@
 #include <vector>
 
 namespace hcasim::device {
-
-// What the engine needs from the HCA around it (the platform interface).
-struct EngineHost {
-    DmaSpace* dma = nullptr;
-    uint8_t* uar_area = nullptr;          // BAR2 UAR pages (page 0 = status page)
-    std::function<void(unsigned vector)> raise_irq;  // MSI-X vector / INTx
-    std::function<uint64_t()> now_ns;     // monotonic clock
-};
 
 struct EngineLimits {
     uint32_t max_qp = 1u << 16;
@@ -86,7 +79,10 @@ public:
         return {16, 32, 64, 80};
     }
 
-    RdmaEngine(EngineHost host, MrEngine mr, const EngineLimits& limits, Tracer& trace);
+    // `platform` gives DMA, MSI-X and the clock; `uar_area` is BAR2's UAR
+    // pages (page 0 the status page, then HCASIM_NUM_UARS UAR pages of
+    // HCASIM_UAR_PAGE_SIZE bytes), which the engine scans for doorbells.
+    RdmaEngine(Platform& platform, uint8_t* uar_area, MrEngine mr, const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();
     RdmaEngine(const RdmaEngine&) = delete;
     RdmaEngine& operator=(const RdmaEngine&) = delete;
@@ -167,7 +163,9 @@ public:
 
     void set_trace_datapath(bool on) { trace_dp_ = on; }
     const EngineStats& stats() const { return stats_; }
-    hcasim_status_page* status_page() { return reinterpret_cast<hcasim_status_page*>(host_.uar_area); }
+    hcasim_status_page* status_page() { return reinterpret_cast<hcasim_status_page*>(uar_area_); }
+    Platform& platform() { return platform_; }
+    uint64_t now_ns() const { return platform_.now_ns(); }
 
     // ---- completion and event delivery (used by the roles) ----
     // Writes a CQE for `qpn` to CQ `cqn`; raises its event when armed.
@@ -265,7 +263,8 @@ private:
     void fail_pending();
     void scan_uar(uint32_t index, UarState& u);
     void check_cq_arm(uint32_t cqn, Cq& cq);
-    void fire_timers();
+    // Fires the timers due now; true if any was due.
+    bool fire_timers();
     void emit(Packet& p);
     // Hands one received packet to its QP's responder or completer.
     void dispatch(Packet& p);
@@ -277,7 +276,8 @@ private:
     SendWqe* current_send(Qp& qp);
     void fill_route(const Qp& qp, Packet& p) const;
 
-    EngineHost host_;
+    Platform& platform_;
+    uint8_t* uar_area_;
     MrEngine mr_;
     EngineLimits limits_;
     Tracer& trace_;

@@ -61,7 +61,7 @@ void RdmaEngine::arm_ack_timer(uint32_t qpn, Qp& qp) {
     // progress, up to 8 times (CompleterState::backoff).
     const uint64_t ns = (4096ull << std::min<uint32_t>(qp.attr.timeout, 31))
                         << std::min(qp.comp.backoff, CompleterState::kMaxBackoff);
-    qp.comp.ack_deadline = host_.now_ns() + ns;
+    qp.comp.ack_deadline = platform_.now_ns() + ns;
     add_timer(qpn, qp.comp.ack_deadline);
 }
 
@@ -86,7 +86,7 @@ void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
 bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     if (qp.req.sq_head == qp.req.sq_pi_seen) {
         uint32_t pi = 0;
-        if (qp.buf.dbrec_read(*host_.dma, dbr::kSq, pi) != 0 || pi == qp.req.sq_head) return false;
+        if (qp.buf.dbrec_read(platform_.dma(), dbr::kSq, pi) != 0 || pi == qp.req.sq_head) return false;
         qp.req.sq_pi_seen = pi;
     }
     if (qp.req.sq_pi_seen - qp.req.sq_head > qp.sq_entries()) {
@@ -113,7 +113,7 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         return false;
     };
     // A ring the device cannot read is a local catastrophic error too.
-    if (qp.buf.read(*host_.dma, at, &w.ctrl, sizeof(w.ctrl)) != 0)
+    if (qp.buf.read(platform_.dma(), at, &w.ctrl, sizeof(w.ctrl)) != 0)
         return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory", ev::kQpFatal);
     const uint32_t stride = 1u << qp.log_sq_stride;
     if (!opcode_allowed(qp.type, w.ctrl.opcode))
@@ -123,10 +123,10 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         return fail(wc::kLocQpOpErr, 0, "too many SGEs");
     int e = 0;
     if (w.ctrl.opcode != wr::kSend && w.ctrl.opcode != wr::kSendImm)
-        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_RADDR_OFF, &w.raddr, sizeof(w.raddr));
+        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_RADDR_OFF, &w.raddr, sizeof(w.raddr));
     if (w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd)
-        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_ATOMIC_OFF, &w.atomic, sizeof(w.atomic));
-    if (qp.type == qpt::kUd) e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_UD_OFF, &w.ud, sizeof(w.ud));
+        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_ATOMIC_OFF, &w.atomic, sizeof(w.atomic));
+    if (qp.type == qpt::kUd) e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_UD_OFF, &w.ud, sizeof(w.ud));
     if (w.ctrl.flags & HCASIM_WQE_INLINE) {
         // Inline data is a payload: SEND and WRITE only (mlx5 builds no
         // inline segment for READ or atomics).
@@ -136,10 +136,10 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         if (w.ctrl.inline_len > qp.max_inline || w.ctrl.inline_len > kMaxInline ||
             HCASIM_WQE_DATA_OFF + w.ctrl.inline_len > stride)
             return fail(wc::kLocQpOpErr, 0, "inline data too long");
-        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_DATA_OFF, w.inline_data.data(), w.ctrl.inline_len);
+        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_DATA_OFF, w.inline_data.data(), w.ctrl.inline_len);
         w.length = w.ctrl.inline_len;
     } else {
-        e |= qp.buf.read(*host_.dma, at + HCASIM_WQE_DATA_OFF, w.sge.data(), 16u * w.ctrl.num_sge);
+        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_DATA_OFF, w.sge.data(), 16u * w.ctrl.num_sge);
         uint64_t total = 0;
         for (uint32_t i = 0; i < w.ctrl.num_sge; ++i) total += w.sge[i].length;
         if (total > limits_.max_msg) return fail(wc::kLocLenErr, 0, "message longer than max_msg_sz");

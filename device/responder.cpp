@@ -144,14 +144,14 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
         Srq* s = srqs.find(qp.srqn);
         if (!s || s->error) return RecvTake::Fatal;
         uint32_t pi = 0;
-        if (s->buf.dbrec_read(*host_.dma, dbr::kSrqPi, pi) != 0) return RecvTake::Fatal;
+        if (s->buf.dbrec_read(platform_.dma(), dbr::kSrqPi, pi) != 0) return RecvTake::Fatal;
         if (pi == s->consumed) return RecvTake::Rnr;
         if (pi - s->consumed > s->entries()) {
             srq_error(qp.srqn, *s, "doorbell beyond the ring");
             return RecvTake::Fatal;
         }
         const uint64_t at = uint64_t{s->next % s->entries()} << s->log_stride;
-        if (s->buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) {
+        if (s->buf.read(platform_.dma(), at, &r.hdr, sizeof(r.hdr)) != 0) {
             srq_error(qp.srqn, *s, "ring outside guest memory");
             return RecvTake::Fatal;
         }
@@ -166,13 +166,13 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
                 post_event(s->async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqLimitReached, qp.srqn);
         }
         if (r.hdr.num_sge > s->max_sge || r.hdr.num_sge > kMaxSge) return RecvTake::BadWqe;
-        if (s->buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0) {
+        if (s->buf.read(platform_.dma(), at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0) {
             srq_error(qp.srqn, *s, "ring outside guest memory");
             return RecvTake::BadWqe;
         }
     } else {
         uint32_t pi = 0;
-        if (qp.buf.dbrec_read(*host_.dma, dbr::kRq, pi) != 0) return RecvTake::Fatal;
+        if (qp.buf.dbrec_read(platform_.dma(), dbr::kRq, pi) != 0) return RecvTake::Fatal;
         if (pi == qp.resp.rq_ci) return RecvTake::Rnr;
         if (pi - qp.resp.rq_ci > qp.rq_entries()) {
             trace_.event("rq_bad_doorbell", "qpn={:#x} rq_pi={} ci={} entries={}", qpn, pi, qp.resp.rq_ci,
@@ -180,14 +180,14 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
             return RecvTake::Fatal;
         }
         const uint64_t at = uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride;
-        if (qp.buf.read(*host_.dma, at, &r.hdr, sizeof(r.hdr)) != 0) return RecvTake::Fatal;
+        if (qp.buf.read(platform_.dma(), at, &r.hdr, sizeof(r.hdr)) != 0) return RecvTake::Fatal;
         r.wqe_counter = static_cast<uint16_t>(qp.resp.rq_ci);
         ++qp.resp.rq_ci;
         qp.resp.has_rwqe = true;  // a bad WQE still completes (in error)
         if (r.hdr.num_sge > qp.max_recv_sge || r.hdr.num_sge > kMaxSge ||
             sizeof(r.hdr) + 16u * r.hdr.num_sge > (1u << qp.log_rq_stride))
             return RecvTake::BadWqe;
-        if (qp.buf.read(*host_.dma, at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
+        if (qp.buf.read(platform_.dma(), at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
             return RecvTake::BadWqe;
     }
     uint64_t total = 0;
@@ -302,7 +302,7 @@ void RdmaEngine::request_ahead(Qp& qp, uint32_t qpn, Packet& p) {
     if (ahead <= ReorderStash::kWindow && !qp.resp.stash.full()) {
         ++stats_.reorder_held;
         const bool first = qp.resp.stash.empty();
-        qp.resp.stash.put(p, host_.now_ns());
+        qp.resp.stash.put(p, platform_.now_ns());
         if (first) add_timer(qpn, qp.resp.stash.deadline);
         return;
     }

@@ -1,7 +1,6 @@
 // The wire port backend (see wire_port.h).
 #include "device/wire_port.h"
 
-#include <chrono>
 
 namespace hcasim::device {
 namespace {
@@ -43,11 +42,7 @@ WirePort::WirePort(RdmaEngine& engine, FrameLink& link, FrameTap* tap, const Wir
            [this](const uint8_t* f, size_t n) { transmit(std::vector<uint8_t>(f, f + n)); }),
       faults_(faults) {}
 
-uint64_t WirePort::now() const {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-}
+uint64_t WirePort::now() const { return engine_.now_ns(); }
 
 void WirePort::send(Packet& p) {
     if (engine_.is_local_gid(p.dgid)) {

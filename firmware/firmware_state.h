@@ -98,8 +98,8 @@ struct FwState {
     // The data path; created by the HCA once it knows its BARs
     // (attach_engine), nullptr before.
     std::unique_ptr<device::RdmaEngine> engine;
-    void attach_engine(device::EngineHost host) {
-        engine = std::make_unique<device::RdmaEngine>(std::move(host), mr_engine(), caps.limits, trace);
+    void attach_engine(device::Platform& platform, uint8_t* uar_area) {
+        engine = std::make_unique<device::RdmaEngine>(platform, uar_area, mr_engine(), caps.limits, trace);
     }
 
     // The engine that performs DMA through mkeys (tags TPH, counts).

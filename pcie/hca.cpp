@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <bit>
-#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -54,22 +53,15 @@ Hca::Hca(const HcaConfig& cfg, Tracer& trace)
     memic_ = static_cast<uint8_t*>(p);
     fw_.state().memic_base = memic_;
     fw_.state().dma = &dma_;
-    device::EngineHost host;
-    host.dma = &dma_;
-    host.uar_area = memic_ + uar_offset_;
-    host.raise_irq = [this](unsigned v) {
-        if (irq_ && v < HCASIM_MSIX_VECTORS) irq_(v);
-    };
-    host.now_ns = [] {
-        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                         std::chrono::steady_clock::now().time_since_epoch())
-                                         .count());
-    };
-    fw_.state().attach_engine(std::move(host));
+    fw_.state().attach_engine(*this, memic_ + uar_offset_);
     loopback_ = std::make_unique<device::LoopbackPort>(engine());
     engine().set_port(cfg.port, loopback_.get());
     engine().set_trace_datapath(cfg.trace_datapath);
     set_polling(false);
+}
+
+void Hca::raise_msix(unsigned vector) {
+    if (irq_ && vector < HCASIM_MSIX_VECTORS) irq_(vector);
 }
 
 void Hca::set_port_backend(device::PortBackend* backend) {

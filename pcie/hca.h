@@ -10,6 +10,7 @@
 #include "device/dma_space.h"
 #include "device/engine.h"
 #include "device/loopback_port.h"
+#include "device/platform.h"
 #include "firmware/firmware.h"
 #include "common/trace.h"
 #include "common/unique_fd.h"
@@ -28,7 +29,10 @@ struct HcaConfig {
     bool trace_datapath = false;       // trace every WQE, CQE and NAK
 };
 
-class Hca {
+// The HCA's core as the PCI function drives it, and the platform the
+// device core runs on (device/platform.h): DMA through the vfio-user DMA
+// maps, MSI-X through the function's vectors, the host's steady clock.
+class Hca final : public device::Platform {
 public:
     using Post = std::function<void(std::function<void()>)>;
     using Irq = std::function<void(unsigned vector)>;
@@ -43,6 +47,11 @@ public:
     void set_post(Post p) { post_ = std::move(p); }
     void set_irq(Irq i) { irq_ = std::move(i); }
     void set_bus_master(BusMaster b) { bus_master_ = std::move(b); }
+
+    // device::Platform.
+    device::DmaSpace& dma() override { return dma_; }
+    void raise_msix(unsigned vector) override;  // through set_irq's callback
+    uint64_t now_ns() const override { return device::steady_now_ns(); }
 
     // BAR0 MMIO, 4-byte registers; other sizes/offsets read as 0 and
     // writes to read-only registers are ignored (and traced).
@@ -75,7 +84,6 @@ public:
     int memic_op_access(uint64_t bar_offset, std::span<uint8_t> data, bool write);
     uint8_t* memic() { return memic_; }
 
-    device::DmaSpace& dma() { return dma_; }
     firmware::Firmware& firmware() { return fw_; }
 
     // Device reset (vfio-user DEVICE_RESET / FLR): channels released,

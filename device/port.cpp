@@ -52,17 +52,6 @@ Gid link_local_gid(const std::array<uint8_t, 6>& mac) {
     return g;
 }
 
-Gid ipv4_mapped_gid(uint32_t ipv4) {
-    Gid g{};
-    g[10] = 0xff;
-    g[11] = 0xff;
-    g[12] = static_cast<uint8_t>(ipv4 >> 24);
-    g[13] = static_cast<uint8_t>(ipv4 >> 16);
-    g[14] = static_cast<uint8_t>(ipv4 >> 8);
-    g[15] = static_cast<uint8_t>(ipv4);
-    return g;
-}
-
 uint64_t node_guid_from_mac(const std::array<uint8_t, 6>& mac) {
     const Gid g = link_local_gid(mac);
     uint64_t v = 0;

@@ -7,6 +7,7 @@
 // EUI-64, IPv4-mapped ::ffff:a.b.c.d for RoCE v2).
 #pragma once
 
+#include "device/ipv4.h"
 #include "device/packet.h"
 
 #include <array>
@@ -42,7 +43,6 @@ bool parse_ipv4(const std::string& s, uint32_t& ip);
 
 // GID table entries of the port.
 Gid link_local_gid(const std::array<uint8_t, 6>& mac);
-Gid ipv4_mapped_gid(uint32_t ipv4);
 // Node GUID from the MAC (EUI-64, as mlx5 firmware derives it).
 uint64_t node_guid_from_mac(const std::array<uint8_t, 6>& mac);
 

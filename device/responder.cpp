@@ -7,6 +7,7 @@
 // Source: IBTA vol 1 9.7.4-9.7.5 (responder, ACK/NAK, duplicates),
 // 9.7.5.2.8 (RNR), 10.2.9 (SRQ limit); the kernel's rxe_resp.c.
 #include "device/engine.h"
+#include "device/ipv4.h"
 #include "device/opcodes.h"
 #include "device/role_stages.h"
 
@@ -21,26 +22,11 @@ namespace {
 // then the IPv4 header (IBTA Annex A17.4.5.1); otherwise an IPv6-style GRH.
 void build_grh(const Packet& p, uint8_t out[kGrhLen]) {
     std::memset(out, 0, kGrhLen);
-    const bool v4 = p.sgid[10] == 0xff && p.sgid[11] == 0xff &&
-                    std::all_of(p.sgid.begin(), p.sgid.begin() + 10, [](uint8_t b) { return !b; });
-    if (v4) {
-        uint8_t* ip = out + 20;
-        const uint16_t total = static_cast<uint16_t>(20 + 8 + kBthLen + kDethLen + p.len + 4);
-        ip[0] = 0x45;
-        ip[1] = p.traffic_class;
-        ip[2] = static_cast<uint8_t>(total >> 8);
-        ip[3] = static_cast<uint8_t>(total);
-        ip[6] = 0x40;  // DF
-        ip[8] = p.hop_limit;
-        ip[9] = 17;    // UDP
-        std::memcpy(ip + 12, p.sgid.data() + 12, 4);
-        std::memcpy(ip + 16, p.dgid.data() + 12, 4);
-        uint32_t sum = 0;
-        for (int i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
-        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-        const uint16_t csum = static_cast<uint16_t>(~sum);
-        ip[10] = static_cast<uint8_t>(csum >> 8);
-        ip[11] = static_cast<uint8_t>(csum);
+    uint32_t src = 0, dst = 0;
+    if (gid_to_ipv4(p.sgid, src) && gid_to_ipv4(p.dgid, dst)) {
+        // IPv4, UDP (8 bytes), BTH, DETH, the payload, the ICRC (4 bytes).
+        const uint16_t total = static_cast<uint16_t>(kIpv4HeaderLen + 8 + kBthLen + kDethLen + p.len + 4);
+        write_ipv4_header({p.traffic_class, total, 0, p.hop_limit, src, dst}, out + 20);
     } else {
         const uint32_t w0 = (6u << 28) | (uint32_t{p.traffic_class} << 20) | (p.flow_label & 0xfffff);
         out[0] = static_cast<uint8_t>(w0 >> 24);

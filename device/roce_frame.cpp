@@ -2,6 +2,7 @@
 #include "device/roce_frame.h"
 
 #include "device/icrc.h"
+#include "device/ipv4.h"
 #include "device/opcodes.h"
 
 #include <cassert>
@@ -37,6 +38,7 @@ public:
         p_ += n;
     }
     uint8_t* at() const { return p_; }
+    void skip(size_t n) { p_ += n; }
 
 private:
     uint8_t* p_;
@@ -72,20 +74,6 @@ public:
 private:
     const uint8_t* p_;
 };
-
-uint16_t ip_checksum(const uint8_t* h, size_t len) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < len; i += 2) sum += static_cast<uint32_t>(h[i] << 8 | h[i + 1]);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(~sum);
-}
-
-Gid mapped_gid(uint32_t ipv4) {
-    Gid g{};
-    g[10] = g[11] = 0xff;
-    for (int i = 0; i < 4; ++i) g[12 + i] = static_cast<uint8_t>(ipv4 >> (24 - 8 * i));
-    return g;
-}
 
 // Extension headers in wire order (IBTA 9.3; Annex A17 has no RDETH).
 void write_ext(Writer& w, const Packet& p, uint32_t f) {
@@ -164,14 +152,6 @@ const char* to_string(FrameError e) {
     return "?";
 }
 
-bool gid_to_ipv4(const Gid& gid, uint32_t& ipv4) {
-    for (int i = 0; i < 10; ++i)
-        if (gid[i]) return false;
-    if (gid[10] != 0xff || gid[11] != 0xff) return false;
-    ipv4 = uint32_t{gid[12]} << 24 | uint32_t{gid[13]} << 16 | uint32_t{gid[14]} << 8 | gid[15];
-    return true;
-}
-
 FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vector<uint8_t>& out) {
     out.clear();
     uint32_t sip = 0, dip = 0;
@@ -188,19 +168,8 @@ FrameError build_roce_frame(const Packet& p, const FrameAddress& addr, std::vect
     w.u16(kEtherTypeIpv4);
     // IPv4 (RFC 791): DF set, as RoCEv2 senders do.
     uint8_t* const ip = w.at();
-    w.u8(0x45);
-    w.u8(p.traffic_class);
-    w.u16(static_cast<uint16_t>(ip_total));
-    w.u16(addr.ip_id);
-    w.u16(0x4000);
-    w.u8(p.hop_limit);
-    w.u8(17);
-    w.u16(0);  // checksum, below
-    w.u32(sip);
-    w.u32(dip);
-    const uint16_t csum = ip_checksum(ip, kIpv4HeaderLen);
-    ip[10] = static_cast<uint8_t>(csum >> 8);
-    ip[11] = static_cast<uint8_t>(csum);
+    write_ipv4_header({p.traffic_class, static_cast<uint16_t>(ip_total), addr.ip_id, p.hop_limit, sip, dip}, w.at());
+    w.skip(kIpv4HeaderLen);
     // UDP: checksum 0 (Annex A17.3.2: the ICRC protects the packet).
     w.u16(addr.udp_sport);
     w.u16(kRoceV2Port);
@@ -272,8 +241,8 @@ FrameError parse_roce_frame(const uint8_t* frame, size_t len, Packet& p, FrameAd
     p.len = static_cast<uint32_t>(body - pad);
     p.traffic_class = ip[1];
     p.hop_limit = ip[8];
-    p.sgid = mapped_gid(uint32_t{ip[12]} << 24 | uint32_t{ip[13]} << 16 | uint32_t{ip[14]} << 8 | ip[15]);
-    p.dgid = mapped_gid(uint32_t{ip[16]} << 24 | uint32_t{ip[17]} << 16 | uint32_t{ip[18]} << 8 | ip[19]);
+    p.sgid = ipv4_mapped_gid(uint32_t{ip[12]} << 24 | uint32_t{ip[13]} << 16 | uint32_t{ip[14]} << 8 | ip[15]);
+    p.dgid = ipv4_mapped_gid(uint32_t{ip[16]} << 24 | uint32_t{ip[17]} << 16 | uint32_t{ip[18]} << 8 | ip[19]);
     if (addr) {
         std::memcpy(addr->dst_mac.data(), frame, 6);
         std::memcpy(addr->src_mac.data(), frame + 6, 6);

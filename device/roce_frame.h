@@ -10,6 +10,7 @@
 #pragma once
 
 #include "device/arp_table.h"
+#include "device/ipv4.h"
 #include "device/packet.h"
 
 #include <cstddef>
@@ -19,7 +20,7 @@
 namespace hcasim::device {
 
 inline constexpr uint16_t kRoceV2Port = 4791;  // IANA, Annex A17.2
-inline constexpr size_t kIpv4HeaderLen = 20, kUdpHeaderLen = 8, kIcrcLen = 4;
+inline constexpr size_t kUdpHeaderLen = 8, kIcrcLen = 4;
 // Ethernet + IPv4 + UDP before the BTH.
 inline constexpr size_t kRoceV2HeadLen = kEthHeaderLen + kIpv4HeaderLen + kUdpHeaderLen;
 
@@ -52,9 +53,6 @@ enum class FrameError : uint8_t {
     NotIpv4Gid,          // (build) a GID that is not IPv4-mapped
 };
 const char* to_string(FrameError e);
-
-// The IPv4 address (host order) of an IPv4-mapped GID, or false.
-bool gid_to_ipv4(const Gid& gid, uint32_t& ipv4);
 
 // Writes the frame of `p` into `out`, resized to the frame's length (a
 // reused buffer keeps its capacity, so a sender allocates nothing).  The

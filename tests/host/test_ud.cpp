@@ -82,6 +82,12 @@ TEST_CASE("UD send: a 40-byte GRH (IPv4 header at byte 20), the source QP, the d
     const uint8_t* ip = dst.data.data() + 20;
     CHECK(ip[0] == 0x45);
     CHECK(ip[9] == 17);  // UDP
+    CHECK((ip[2] << 8 | ip[3]) == 20 + 8 + 12 + 8 + 512 + 4);  // IPv4, UDP, BTH, DETH, payload, ICRC
+    CHECK(ip[6] == 0x40);                                        // DF
+    uint32_t sum = 0;                                            // RFC 1071: the header sums to 0xffff
+    for (int i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    CHECK(sum == 0xffff);
     ibv_gid gid{};
     REQUIRE(ibv_query_gid(u.ctx, 1, 1, &gid) == 0);
     CHECK(std::memcmp(ip + 12, gid.raw + 12, 4) == 0);

@@ -1,6 +1,7 @@
 // Firmware command dispatch table (see command_table.h).
 #include "firmware/command_table.h"
 
+#include "abi/hcasim_commands.hpp"
 #include "firmware/handlers.h"
 
 #include <array>
@@ -9,67 +10,45 @@ namespace hcasim::firmware {
 
 namespace {
 
-constexpr size_t kHdr = sizeof(hcasim_cmd_in_hdr);
+// A row whose mailbox sizes are the sizes of the command's own input and
+// output types (abi/hcasim_commands.hpp): a row cannot pair an opcode with
+// another command's layout.
+template <uint16_t Opcode>
+constexpr CommandDesc row(Handler handler) {
+    using C = abi::Command<Opcode>;
+    return {Opcode, C::kName, sizeof(typename C::In), sizeof(typename C::Out), handler};
+}
 
 constexpr std::array kCommands = {
-    CommandDesc{HCASIM_CMD_QUERY_HCA_CAP, "QUERY_HCA_CAP", kHdr,
-                sizeof(hcasim_query_hca_cap_out), cmd_query_hca_cap},
-    CommandDesc{HCASIM_CMD_ALLOC_MEMIC, "ALLOC_MEMIC", sizeof(hcasim_alloc_memic_in),
-                sizeof(hcasim_alloc_memic_out), cmd_alloc_memic},
-    CommandDesc{HCASIM_CMD_DEALLOC_MEMIC, "DEALLOC_MEMIC", sizeof(hcasim_dealloc_memic_in),
-                sizeof(hcasim_dealloc_memic_out), cmd_dealloc_memic},
-    CommandDesc{HCASIM_CMD_MODIFY_MEMIC, "MODIFY_MEMIC", sizeof(hcasim_modify_memic_in),
-                sizeof(hcasim_modify_memic_out), cmd_modify_memic},
-    CommandDesc{HCASIM_CMD_ALLOC_SW_ICM, "ALLOC_SW_ICM", sizeof(hcasim_alloc_sw_icm_in),
-                sizeof(hcasim_alloc_sw_icm_out), cmd_alloc_sw_icm},
-    CommandDesc{HCASIM_CMD_DEALLOC_SW_ICM, "DEALLOC_SW_ICM", sizeof(hcasim_dealloc_sw_icm_in),
-                sizeof(hcasim_dealloc_sw_icm_out), cmd_dealloc_sw_icm},
-    CommandDesc{HCASIM_CMD_ALLOC_PD, "ALLOC_PD", sizeof(hcasim_alloc_pd_in),
-                sizeof(hcasim_alloc_pd_out), cmd_alloc_pd},
-    CommandDesc{HCASIM_CMD_DEALLOC_PD, "DEALLOC_PD", sizeof(hcasim_dealloc_pd_in),
-                sizeof(hcasim_dealloc_pd_out), cmd_dealloc_pd},
-    CommandDesc{HCASIM_CMD_CREATE_MKEY, "CREATE_MKEY", sizeof(hcasim_create_mkey_in),
-                sizeof(hcasim_create_mkey_out), cmd_create_mkey},
-    CommandDesc{HCASIM_CMD_DESTROY_MKEY, "DESTROY_MKEY", sizeof(hcasim_destroy_mkey_in),
-                sizeof(hcasim_destroy_mkey_out), cmd_destroy_mkey},
-    CommandDesc{HCASIM_CMD_ALLOC_DMAH, "ALLOC_DMAH", sizeof(hcasim_alloc_dmah_in),
-                sizeof(hcasim_alloc_dmah_out), cmd_alloc_dmah},
-    CommandDesc{HCASIM_CMD_DEALLOC_DMAH, "DEALLOC_DMAH", sizeof(hcasim_dealloc_dmah_in),
-                sizeof(hcasim_dealloc_dmah_out), cmd_dealloc_dmah},
-    CommandDesc{HCASIM_CMD_ALLOC_UAR, "ALLOC_UAR", sizeof(hcasim_alloc_uar_in),
-                sizeof(hcasim_alloc_uar_out), cmd_alloc_uar},
-    CommandDesc{HCASIM_CMD_DEALLOC_UAR, "DEALLOC_UAR", sizeof(hcasim_dealloc_uar_in),
-                sizeof(hcasim_dealloc_uar_out), cmd_dealloc_uar},
-    CommandDesc{HCASIM_CMD_CREATE_EQ, "CREATE_EQ", sizeof(hcasim_create_eq_in),
-                sizeof(hcasim_create_eq_out), cmd_create_eq},
-    CommandDesc{HCASIM_CMD_DESTROY_EQ, "DESTROY_EQ", sizeof(hcasim_destroy_eq_in),
-                sizeof(hcasim_destroy_eq_out), cmd_destroy_eq},
-    CommandDesc{HCASIM_CMD_CREATE_CQ, "CREATE_CQ", sizeof(hcasim_create_cq_in),
-                sizeof(hcasim_create_cq_out), cmd_create_cq},
-    CommandDesc{HCASIM_CMD_DESTROY_CQ, "DESTROY_CQ", sizeof(hcasim_destroy_cq_in),
-                sizeof(hcasim_destroy_cq_out), cmd_destroy_cq},
-    CommandDesc{HCASIM_CMD_QUERY_CQ, "QUERY_CQ", sizeof(hcasim_query_cq_in),
-                sizeof(hcasim_query_cq_out), cmd_query_cq},
-    CommandDesc{HCASIM_CMD_MODIFY_CQ, "MODIFY_CQ", sizeof(hcasim_modify_cq_in),
-                sizeof(hcasim_modify_cq_out), cmd_modify_cq},
-    CommandDesc{HCASIM_CMD_CREATE_QP, "CREATE_QP", sizeof(hcasim_create_qp_in),
-                sizeof(hcasim_create_qp_out), cmd_create_qp},
-    CommandDesc{HCASIM_CMD_DESTROY_QP, "DESTROY_QP", sizeof(hcasim_destroy_qp_in),
-                sizeof(hcasim_destroy_qp_out), cmd_destroy_qp},
-    CommandDesc{HCASIM_CMD_MODIFY_QP, "MODIFY_QP", sizeof(hcasim_modify_qp_in),
-                sizeof(hcasim_modify_qp_out), cmd_modify_qp},
-    CommandDesc{HCASIM_CMD_QUERY_QP, "QUERY_QP", sizeof(hcasim_query_qp_in),
-                sizeof(hcasim_query_qp_out), cmd_query_qp},
-    CommandDesc{HCASIM_CMD_CREATE_SRQ, "CREATE_SRQ", sizeof(hcasim_create_srq_in),
-                sizeof(hcasim_create_srq_out), cmd_create_srq},
-    CommandDesc{HCASIM_CMD_DESTROY_SRQ, "DESTROY_SRQ", sizeof(hcasim_destroy_srq_in),
-                sizeof(hcasim_destroy_srq_out), cmd_destroy_srq},
-    CommandDesc{HCASIM_CMD_QUERY_SRQ, "QUERY_SRQ", sizeof(hcasim_query_srq_in),
-                sizeof(hcasim_query_srq_out), cmd_query_srq},
-    CommandDesc{HCASIM_CMD_MODIFY_SRQ, "MODIFY_SRQ", sizeof(hcasim_modify_srq_in),
-                sizeof(hcasim_modify_srq_out), cmd_modify_srq},
-    CommandDesc{HCASIM_CMD_QUERY_PORT, "QUERY_PORT", sizeof(hcasim_query_port_in),
-                sizeof(hcasim_query_port_out), cmd_query_port},
+    row<HCASIM_CMD_QUERY_HCA_CAP>(cmd_query_hca_cap),
+    row<HCASIM_CMD_ALLOC_MEMIC>(cmd_alloc_memic),
+    row<HCASIM_CMD_DEALLOC_MEMIC>(cmd_dealloc_memic),
+    row<HCASIM_CMD_MODIFY_MEMIC>(cmd_modify_memic),
+    row<HCASIM_CMD_ALLOC_SW_ICM>(cmd_alloc_sw_icm),
+    row<HCASIM_CMD_DEALLOC_SW_ICM>(cmd_dealloc_sw_icm),
+    row<HCASIM_CMD_ALLOC_PD>(cmd_alloc_pd),
+    row<HCASIM_CMD_DEALLOC_PD>(cmd_dealloc_pd),
+    row<HCASIM_CMD_CREATE_MKEY>(cmd_create_mkey),
+    row<HCASIM_CMD_DESTROY_MKEY>(cmd_destroy_mkey),
+    row<HCASIM_CMD_ALLOC_DMAH>(cmd_alloc_dmah),
+    row<HCASIM_CMD_DEALLOC_DMAH>(cmd_dealloc_dmah),
+    row<HCASIM_CMD_ALLOC_UAR>(cmd_alloc_uar),
+    row<HCASIM_CMD_DEALLOC_UAR>(cmd_dealloc_uar),
+    row<HCASIM_CMD_CREATE_EQ>(cmd_create_eq),
+    row<HCASIM_CMD_DESTROY_EQ>(cmd_destroy_eq),
+    row<HCASIM_CMD_CREATE_CQ>(cmd_create_cq),
+    row<HCASIM_CMD_DESTROY_CQ>(cmd_destroy_cq),
+    row<HCASIM_CMD_QUERY_CQ>(cmd_query_cq),
+    row<HCASIM_CMD_MODIFY_CQ>(cmd_modify_cq),
+    row<HCASIM_CMD_CREATE_QP>(cmd_create_qp),
+    row<HCASIM_CMD_DESTROY_QP>(cmd_destroy_qp),
+    row<HCASIM_CMD_MODIFY_QP>(cmd_modify_qp),
+    row<HCASIM_CMD_QUERY_QP>(cmd_query_qp),
+    row<HCASIM_CMD_CREATE_SRQ>(cmd_create_srq),
+    row<HCASIM_CMD_DESTROY_SRQ>(cmd_destroy_srq),
+    row<HCASIM_CMD_QUERY_SRQ>(cmd_query_srq),
+    row<HCASIM_CMD_MODIFY_SRQ>(cmd_modify_srq),
+    row<HCASIM_CMD_QUERY_PORT>(cmd_query_port),
 };
 
 }  // namespace

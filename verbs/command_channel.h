@@ -11,9 +11,11 @@
 #pragma once
 
 #include "abi/hcasim_abi.h"
+#include "abi/hcasim_commands.hpp"
 #include "verbs/transport.h"
 
 #include <cstdint>
+#include <type_traits>
 #include <mutex>
 
 namespace hcasim::verbs {
@@ -40,9 +42,13 @@ public:
     int exec(const void* in, size_t in_len, void* out, size_t out_len, CmdResult& res);
 
     // Executes and maps a non-OK status to an errno (mlx5-style):
-    // returns 0 or that errno.
+    // returns 0 or that errno.  The opcode comes from the input's type
+    // (abi/hcasim_commands.hpp), and Out must be that command's output.
     template <class In, class Out>
-    int run(const In& in, Out& out) {
+    int run(In& in, Out& out) {
+        constexpr uint16_t opcode = abi::kOpcodeOf<In>;
+        static_assert(std::is_same_v<typename abi::Command<opcode>::Out, Out>, "another command's output");
+        abi::set_opcode(in);
         CmdResult r;
         if (int e = exec(&in, sizeof(in), &out, sizeof(out), r)) return e;
         return status_to_errno(r.status);

@@ -35,7 +35,6 @@ std::shared_ptr<Transport> open_transport(const DeviceLocation& loc) {
 
 int query_caps(ContextImpl& c) {
     hcasim_cmd_in_hdr in{};
-    in.opcode = HCASIM_CMD_QUERY_HCA_CAP;
     return c.cmd->run(in, c.caps);
 }
 

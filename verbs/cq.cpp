@@ -94,14 +94,12 @@ ibv_cq_ex* create(ibv_context* ctx, const ibv_cq_init_attr_ex& attr, bool extend
     hcasim_create_cq_out out{};
     if (!e) {
         hcasim_create_cq_in in{};
-        in.hdr.opcode = HCASIM_CMD_CREATE_CQ;
         in.log_size = static_cast<uint32_t>(std::countr_zero(entries));
         in.uar = c.uar.index;
         in.eqn = attr.channel ? to_channel(attr.channel)->eq.eqn : HCASIM_EQN_NONE;
         in.async_eqn = c.async_eqn();
         in.buf = queue_buf(cq->buf, cq->db);
-        e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, cq->buf.pages, &out,
-                            sizeof(out));
+        e = run_with_pages(c, in, &in.buf.num_mtt_pages, cq->buf.pages, out);
     }
     if (e) {
         dbrec_free(c, cq->alloc_pd, cq->db);
@@ -136,7 +134,6 @@ int destroy_cq(CqShell* cq) {
     }
     ContextImpl& c = *cq->c;
     hcasim_destroy_cq_in in{};
-    in.hdr.opcode = HCASIM_CMD_DESTROY_CQ;
     in.cqn = cq->cqn;
     hcasim_destroy_cq_out out{};
     if (int e = c.cmd->run(in, out)) return e;
@@ -166,13 +163,11 @@ int resize_cq(CqShell* cq, int cqe) {
     // The device moves the CQEs in [ci, pi): it must see our ci.
     store_le32(&cq->db.va[0], cq->ci);
     hcasim_modify_cq_in in{};
-    in.hdr.opcode = HCASIM_CMD_MODIFY_CQ;
     in.cqn = cq->cqn;
     in.log_size = static_cast<uint32_t>(std::countr_zero(entries));
     in.buf = queue_buf(nbuf, cq->db);
     hcasim_modify_cq_out out{};
-    if (int e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, nbuf.pages, &out,
-                                sizeof(out))) {
+    if (int e = run_with_pages(c, in, &in.buf.num_mtt_pages, nbuf.pages, out)) {
         provider_buffer_free(c, cq->alloc_pd, nbuf);
         return e;
     }

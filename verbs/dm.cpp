@@ -25,7 +25,6 @@ constexpr uint64_t kMemicUnit = 64;
 
 int dealloc_memic(ibv_context* ctx, uint64_t addr, uint64_t len) {
     hcasim_dealloc_memic_in in{};
-    in.hdr.opcode = HCASIM_CMD_DEALLOC_MEMIC;
     in.memic_addr = addr;
     in.length = len;
     hcasim_dealloc_memic_out out{};
@@ -82,7 +81,6 @@ ibv_dm* alloc_memic(ibv_context* ctx, ibv_alloc_dm_attr* attr) {
         return nullptr;
     }
     hcasim_alloc_memic_in in{};
-    in.hdr.opcode = HCASIM_CMD_ALLOC_MEMIC;
     in.length = (attr->length + kMemicUnit - 1) & ~(kMemicUnit - 1);
     in.log_alignment = attr->log_align_req;
     hcasim_alloc_memic_out out{};
@@ -128,7 +126,7 @@ ibv_dm* alloc_sw_icm(ibv_context* ctx, ibv_alloc_dm_attr* attr, uint32_t type) {
     uint64_t act = (attr->length + block - 1) & ~(block - 1);
     act = std::bit_ceil(act);
     hcasim_alloc_sw_icm_in in{};
-    in.hdr.opcode = HCASIM_CMD_ALLOC_SW_ICM;
+    abi::set_opcode(in);  // exec, not run: ALLOC_SW_ICM maps its syndrome itself
     in.type = type;
     in.length = act;
     hcasim_alloc_sw_icm_out out{};
@@ -139,7 +137,6 @@ ibv_dm* alloc_sw_icm(ibv_context* ctx, ibv_alloc_dm_attr* attr, uint32_t type) {
     if (!dm) {
         if (!e) {
             hcasim_dealloc_sw_icm_in din{};
-            din.hdr.opcode = HCASIM_CMD_DEALLOC_SW_ICM;
             din.type = type;
             din.icm_addr = out.icm_addr;
             din.length = act;
@@ -183,7 +180,6 @@ int free_dm(ibv_dm* ibdm) {
         if (int e = dealloc_memic(ibdm->context, dm->memic_addr, dm->alloc_len)) return e;
     } else {
         hcasim_dealloc_sw_icm_in in{};
-        in.hdr.opcode = HCASIM_CMD_DEALLOC_SW_ICM;
         in.type = dm->type;
         in.icm_addr = dm->remote_va;
         in.length = dm->alloc_len;
@@ -220,7 +216,6 @@ ibv_mr* reg_dm_mr(ibv_pd* pd, ibv_dm* ibdm, uint64_t dm_offset, size_t length,
     }
     PdShell* p = to_pd(pd);
     hcasim_create_mkey_in in{};
-    in.hdr.opcode = HCASIM_CMD_CREATE_MKEY;
     in.pdn = p->is_parent ? p->protection->pdn : p->pdn;
     in.access = access & ~static_cast<unsigned>(IBV_ACCESS_OPTIONAL_RANGE);
     in.iova = 0;

@@ -67,7 +67,6 @@ ibv_dmah* alloc_dmah(ibv_context* ctx, ibv_dmah_init_attr* attr) {
         return nullptr;
     }
     hcasim_alloc_dmah_in in{};
-    in.hdr.opcode = HCASIM_CMD_ALLOC_DMAH;
     if (attr->comp_mask & st_mask) {
         in.flags = HCASIM_DMAH_FLAG_ST;
         in.cpu_id = attr->cpu_id;
@@ -78,7 +77,6 @@ ibv_dmah* alloc_dmah(ibv_context* ctx, ibv_dmah_init_attr* attr) {
     if ((e = c.cmd->run(in, out)) || (e = program_tph(*c.transport, out.st_index, out.st_value))) {
         if (out.dmah) {
             hcasim_dealloc_dmah_in din{};
-            din.hdr.opcode = HCASIM_CMD_DEALLOC_DMAH;
             din.dmah = out.dmah;
             hcasim_dealloc_dmah_out dout{};
             c.cmd->run(din, dout);
@@ -101,7 +99,6 @@ int dealloc_dmah(ibv_dmah* ibdmah) {
     DmahShell* d = to_dmah(ibdmah);
     if (d->refcount.load() > 1) return EBUSY;  // MRs use it
     hcasim_dealloc_dmah_in in{};
-    in.hdr.opcode = HCASIM_CMD_DEALLOC_DMAH;
     in.dmah = d->handle;
     hcasim_dealloc_dmah_out out{};
     if (int e = impl(ibdmah->context).cmd->run(in, out)) return e;

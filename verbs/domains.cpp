@@ -21,7 +21,6 @@ namespace {
 
 int free_uar(ContextImpl& c, uint32_t uar) {
     hcasim_dealloc_uar_in in{};
-    in.hdr.opcode = HCASIM_CMD_DEALLOC_UAR;
     in.uar = uar;
     hcasim_dealloc_uar_out out{};
     return c.cmd->run(in, out);
@@ -44,7 +43,6 @@ ibv_td* alloc_td(ibv_context* ctx, ibv_td_init_attr* attr) {
     ContextImpl& c = impl(ctx);
     if (c.status) {  // UARs are mapped: a dedicated one
         hcasim_alloc_uar_in in{};
-        in.hdr.opcode = HCASIM_CMD_ALLOC_UAR;
         hcasim_alloc_uar_out out{};
         int e = c.cmd->run(in, out);
         volatile hcasim_uar* page = e ? nullptr : uar_page(c, out.uar);

@@ -39,13 +39,11 @@ int EventQueue::open(ContextImpl& ctx, bool async_events) {
     hcasim_create_eq_out out{};
     if (!e) {
         hcasim_create_eq_in in{};
-        in.hdr.opcode = HCASIM_CMD_CREATE_EQ;
         in.hdr.op_mod = async_events ? HCASIM_EQ_OPMOD_ASYNC : HCASIM_EQ_OPMOD_COMPLETION;
         in.log_size = kLogEqSize;
         in.msix_vector = vector;
         in.buf = queue_buf(ring, db);
-        e = exec_with_pages(*c, &in, sizeof(in), &in.buf.num_mtt_pages, ring.pages, &out,
-                            sizeof(out));
+        e = run_with_pages(*c, in, &in.buf.num_mtt_pages, ring.pages, out);
     }
     if (e) {
         eqn = 0;
@@ -59,7 +57,6 @@ int EventQueue::open(ContextImpl& ctx, bool async_events) {
 int EventQueue::close() {
     if (eqn) {
         hcasim_destroy_eq_in in{};
-        in.hdr.opcode = HCASIM_CMD_DESTROY_EQ;
         in.eqn = eqn;
         hcasim_destroy_eq_out out{};
         if (int e = c->cmd->run(in, out)) return e;

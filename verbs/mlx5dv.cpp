@@ -52,7 +52,6 @@ HCASIM_EXPORT void* hcasim_mlx5dv_dm_map_op_addr(ibv_dm* ibdm, uint8_t op) {
         return nullptr;
     }
     hcasim_modify_memic_in in{};
-    in.hdr.opcode = HCASIM_CMD_MODIFY_MEMIC;
     in.memic_addr = dm->memic_addr;
     in.op = op;
     hcasim_modify_memic_out out{};

@@ -65,7 +65,6 @@ ibv_mr* register_pinned(ibv_pd* pd, void* addr, size_t length, uint64_t iova, un
         return nullptr;
     }
     hcasim_create_mkey_in in{};
-    in.hdr.opcode = HCASIM_CMD_CREATE_MKEY;
     in.pdn = real_pd(to_pd(pd))->pdn;
     in.access = access & kAccessDevice;
     in.iova = iova;
@@ -112,8 +111,7 @@ int create_mkey(ibv_context* ctx, const hcasim_create_mkey_in& in,
     // fixed input.
     hcasim_create_mkey_in fixed = in;
     hcasim_create_mkey_out out{};
-    const int e = exec_with_pages(impl(ctx), &fixed, sizeof(fixed), &fixed.num_mtt_pages, pages,
-                                  &out, sizeof(out));
+    const int e = run_with_pages(impl(ctx), fixed, &fixed.num_mtt_pages, pages, out);
     if (!e) mkey = out.mkey;
     return e;
 }
@@ -137,7 +135,6 @@ MrShell* new_mr(ibv_pd* pd, void* addr, size_t length, uint32_t mkey) {
 
 int destroy_mkey(ibv_context* ctx, uint32_t mkey) {
     hcasim_destroy_mkey_in in{};
-    in.hdr.opcode = HCASIM_CMD_DESTROY_MKEY;
     in.mkey = mkey;
     hcasim_destroy_mkey_out out{};
     return impl(ctx).cmd->run(in, out);

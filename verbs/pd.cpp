@@ -15,7 +15,6 @@ using namespace hcasim::verbs;
 
 HCASIM_EXPORT ibv_pd* ibv_alloc_pd(ibv_context* context) {
     hcasim_alloc_pd_in in{};
-    in.hdr.opcode = HCASIM_CMD_ALLOC_PD;
     hcasim_alloc_pd_out out{};
     if (int e = impl(context).cmd->run(in, out)) {
         errno = e;
@@ -24,7 +23,6 @@ HCASIM_EXPORT ibv_pd* ibv_alloc_pd(ibv_context* context) {
     auto* pd = new (std::nothrow) PdShell();
     if (!pd) {
         hcasim_dealloc_pd_in din{};
-        din.hdr.opcode = HCASIM_CMD_DEALLOC_PD;
         din.pdn = out.pdn;
         hcasim_dealloc_pd_out dout{};
         impl(context).cmd->run(din, dout);
@@ -43,7 +41,6 @@ HCASIM_EXPORT int ibv_dealloc_pd(ibv_pd* ibpd) {
     if (pd->is_parent) return dealloc_parent_domain(pd);
     if (pd->refcount.load() > 1) return EBUSY;  // parent domains use it
     hcasim_dealloc_pd_in in{};
-    in.hdr.opcode = HCASIM_CMD_DEALLOC_PD;
     in.pdn = pd->pdn;
     hcasim_dealloc_pd_out out{};
     if (int e = impl(ibpd->context).cmd->run(in, out)) return e;

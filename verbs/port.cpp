@@ -22,7 +22,6 @@ namespace {
 int query_port_cmd(ContextImpl& c, uint32_t port, hcasim_query_port_out& out) {
     if (port != 1) return EINVAL;
     hcasim_query_port_in in{};
-    in.hdr.opcode = HCASIM_CMD_QUERY_PORT;
     in.port = port;
     return c.cmd->run(in, out);
 }

@@ -425,6 +425,15 @@ MrShell* new_mr(ibv_pd* pd, void* addr, size_t length, uint32_t mkey);
 // num_mtt_pages.  Returns 0 or errno; `out` gets the output mailbox.
 int exec_with_pages(ContextImpl& c, void* fixed, size_t fixed_len, uint32_t* num_mtt_pages,
                     const std::vector<uint64_t>& pages, void* out, size_t out_len);
+// exec_with_pages for a command's typed mailboxes: the opcode comes from
+// the input's type (abi/hcasim_commands.hpp).
+template <class In, class Out>
+int run_with_pages(ContextImpl& c, In& in, uint32_t* num_mtt_pages, const std::vector<uint64_t>& pages, Out& out) {
+    constexpr uint16_t opcode = abi::kOpcodeOf<In>;
+    static_assert(std::is_same_v<typename abi::Command<opcode>::Out, Out>, "another command's output");
+    abi::set_opcode(in);
+    return exec_with_pages(c, &in, sizeof(in), num_mtt_pages, pages, &out, sizeof(out));
+}
 // The hcasim_queue_buf of a ring and its doorbell record.
 hcasim_queue_buf queue_buf(const ProviderBuffer& b, const Dbrec& db);
 

@@ -161,7 +161,6 @@ ibv_qp* create(ibv_context* ctx, ibv_qp_init_attr_ex& a) {
     hcasim_create_qp_out out{};
     if (!e) {
         hcasim_create_qp_in in{};
-        in.hdr.opcode = HCASIM_CMD_CREATE_QP;
         in.type = a.qp_type;
         in.pdn = real_pd(pd)->pdn;
         in.send_cqn = to_cq(a.send_cq)->cqn;
@@ -179,8 +178,7 @@ ibv_qp* create(ibv_context* ctx, ibv_qp_init_attr_ex& a) {
         in.max_inline_data = qp->max_inline;
         in.sq_sig_all = a.sq_sig_all ? 1 : 0;
         in.buf = queue_buf(qp->buf, qp->db);
-        e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, qp->buf.pages, &out,
-                            sizeof(out));
+        e = run_with_pages(c, in, &in.buf.num_mtt_pages, qp->buf.pages, out);
     }
     if (e) {
         free_queues(qp);
@@ -263,7 +261,6 @@ unsigned device_access(const QpShell* qp, const ibv_qp_attr& a, int mask) {
 
 int modify(QpShell* qp, const ibv_qp_attr& a, int mask) {
     hcasim_modify_qp_in in{};
-    in.hdr.opcode = HCASIM_CMD_MODIFY_QP;
     in.qpn = qp->ibqp()->qp_num;
     in.attr_mask = static_cast<uint32_t>(mask);
     // Every transition that takes MAX_DEST_RD_ATOMIC also takes
@@ -316,7 +313,6 @@ ibv_qp_cap caps_of(const QpShell* qp) {
 
 int query(QpShell* qp, ibv_qp_attr& a, ibv_qp_init_attr& init) {
     hcasim_query_qp_in in{};
-    in.hdr.opcode = HCASIM_CMD_QUERY_QP;
     in.qpn = qp->ibqp()->qp_num;
     hcasim_query_qp_out out{};
     if (int e = qp->c->cmd->run(in, out)) return e;
@@ -360,7 +356,6 @@ int query(QpShell* qp, ibv_qp_attr& a, ibv_qp_init_attr& init) {
 int destroy(QpShell* qp) {
     ibv_qp* q = qp->ibqp();
     hcasim_destroy_qp_in in{};
-    in.hdr.opcode = HCASIM_CMD_DESTROY_QP;
     in.qpn = q->qp_num;
     hcasim_destroy_qp_out out{};
     if (int e = qp->c->cmd->run(in, out)) return e;

@@ -65,7 +65,6 @@ ibv_srq* create(ibv_pd* pd, ibv_srq_attr& attr, void* srq_context) {
         srq->head = 0;
         srq->tail = srq->entries - 1;
         hcasim_create_srq_in in{};
-        in.hdr.opcode = HCASIM_CMD_CREATE_SRQ;
         in.pdn = real_pd(to_pd(pd))->pdn;
         in.uar = c.uar.index;
         in.async_eqn = c.async_eqn();
@@ -73,8 +72,7 @@ ibv_srq* create(ibv_pd* pd, ibv_srq_attr& attr, void* srq_context) {
         in.log_stride = static_cast<uint8_t>(std::countr_zero(srq->stride));
         in.max_sge = srq->max_gs;
         in.buf = queue_buf(srq->buf, srq->db);
-        e = exec_with_pages(c, &in, sizeof(in), &in.buf.num_mtt_pages, srq->buf.pages, &out,
-                            sizeof(out));
+        e = run_with_pages(c, in, &in.buf.num_mtt_pages, srq->buf.pages, out);
     }
     if (e) {
         dbrec_free(c, pd, srq->db);
@@ -104,7 +102,6 @@ int modify(SrqShell* srq, const ibv_srq_attr& attr, int mask) {
     if (!(mask & IBV_SRQ_LIMIT)) return 0;
     if (attr.srq_limit >= srq->entries - 1) return EINVAL;
     hcasim_modify_srq_in in{};
-    in.hdr.opcode = HCASIM_CMD_MODIFY_SRQ;
     in.srqn = srq->srqn;
     in.srq_limit = attr.srq_limit;
     hcasim_modify_srq_out out{};
@@ -113,7 +110,6 @@ int modify(SrqShell* srq, const ibv_srq_attr& attr, int mask) {
 
 int query(SrqShell* srq, ibv_srq_attr& attr) {
     hcasim_query_srq_in in{};
-    in.hdr.opcode = HCASIM_CMD_QUERY_SRQ;
     in.srqn = srq->srqn;
     hcasim_query_srq_out out{};
     if (int e = srq->c->cmd->run(in, out)) return e;
@@ -126,7 +122,6 @@ int query(SrqShell* srq, ibv_srq_attr& attr) {
 int destroy(SrqShell* srq) {
     if (srq->qps.load() > 0) return EBUSY;
     hcasim_destroy_srq_in in{};
-    in.hdr.opcode = HCASIM_CMD_DESTROY_SRQ;
     in.srqn = srq->srqn;
     hcasim_destroy_srq_out out{};
     ContextImpl& c = *srq->c;

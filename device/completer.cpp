@@ -42,7 +42,7 @@ void RdmaEngine::qp_error(uint32_t qpn, Qp& qp, uint8_t event) {
     const uint32_t from = qp.state;
     qp.state = qps::kErr;
     qp.attr.qp_state = qps::kErr;
-    trace_.event("qp_state", "qpn={:#x} {}->{} reason=fault", qpn, from, qps::kErr);
+    trace_.event("qp_state", "qpn={:#x} {}->{} reason=fault", qpn, qps::name(from), qps::name(qps::kErr));
     flush(qpn, qp);
     if (qp.async_eqn != HCASIM_EQN_NONE) {
         if (event != ev::kNone) post_event(qp.async_eqn, HCASIM_EVENT_ASYNC, event, qpn);

@@ -511,7 +511,7 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     } else if ((to == qps::kRts || to == qps::kSqd) && from != to) {
         schedule(qpn, *qp);
     }
-    trace_.event("qp_state", "qpn={:#x} {}->{}", qpn, from, to);
+    trace_.event("qp_state", "qpn={:#x} {}->{}", qpn, qps::name(from), qps::name(to));
     fail_pending();
 }
 

@@ -24,7 +24,12 @@ inline constexpr uint32_t kMaxInline = 512;
 // IBV_QPS_* and IBV_QPT_* (rdma-core values).
 namespace qps {
 inline constexpr uint32_t kReset = 0, kInit = 1, kRtr = 2, kRts = 3, kSqd = 4, kSqe = 5, kErr = 6;
+// The state's name as the trace prints it ("RTS"); "UNKNOWN" beyond ERR.
+inline const char* name(uint32_t state) {
+    static constexpr const char* kNames[] = {"RESET", "INIT", "RTR", "RTS", "SQD", "SQE", "ERR"};
+    return state <= kErr ? kNames[state] : "UNKNOWN";
 }
+}  // namespace qps
 namespace qpt {
 inline constexpr uint32_t kRc = 2, kUc = 3, kUd = 4;
 }

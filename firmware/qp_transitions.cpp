@@ -121,10 +121,6 @@ QpTransitionError check_qp_transition(uint32_t qp_type, uint32_t cur, uint32_t n
     return QpTransitionError::None;
 }
 
-const char* qp_state_name(uint32_t state) {
-    static constexpr const char* kNames[kQpsCount] = {"RESET", "INIT", "RTR", "RTS",
-                                                      "SQD",   "SQE",  "ERR"};
-    return state < kQpsCount ? kNames[state] : "UNKNOWN";
-}
+const char* qp_state_name(uint32_t state) { return device::qps::name(state); }
 
 }  // namespace hcasim::firmware

@@ -485,7 +485,7 @@ struct RdmaEngine::Responder {
         case RecvTake::BadWqe: return RespStage::ErrMalformedWqe;
         case RecvTake::Fatal: return RespStage::ErrRecvQueue;
         }
-        if (is_send(c)) c.qp.resp.in_send = true;
+        if (is_send(c) && !ud(c)) c.qp.resp.in_send = true;  // a UD message is one packet
         return RespStage::CheckLength;
     }
 

@@ -76,4 +76,12 @@ constexpr void set_opcode(In& in) {
         in.hdr.opcode = kOpcodeOf<In>;
 }
 
+// set_opcode, for a command whose output mailbox is Out: another
+// command's output does not compile.
+template <class In, class Out>
+constexpr void prepare(In& in) {
+    static_assert(std::is_same_v<typename Command<kOpcodeOf<In>>::Out, Out>, "another command's output");
+    set_opcode(in);
+}
+
 }  // namespace hcasim::abi

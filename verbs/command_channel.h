@@ -46,9 +46,7 @@ public:
     // (abi/hcasim_commands.hpp), and Out must be that command's output.
     template <class In, class Out>
     int run(In& in, Out& out) {
-        constexpr uint16_t opcode = abi::kOpcodeOf<In>;
-        static_assert(std::is_same_v<typename abi::Command<opcode>::Out, Out>, "another command's output");
-        abi::set_opcode(in);
+        abi::prepare<In, Out>(in);
         CmdResult r;
         if (int e = exec(&in, sizeof(in), &out, sizeof(out), r)) return e;
         return status_to_errno(r.status);

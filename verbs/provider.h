@@ -429,9 +429,7 @@ int exec_with_pages(ContextImpl& c, void* fixed, size_t fixed_len, uint32_t* num
 // the input's type (abi/hcasim_commands.hpp).
 template <class In, class Out>
 int run_with_pages(ContextImpl& c, In& in, uint32_t* num_mtt_pages, const std::vector<uint64_t>& pages, Out& out) {
-    constexpr uint16_t opcode = abi::kOpcodeOf<In>;
-    static_assert(std::is_same_v<typename abi::Command<opcode>::Out, Out>, "another command's output");
-    abi::set_opcode(in);
+    abi::prepare<In, Out>(in);
     return exec_with_pages(c, &in, sizeof(in), num_mtt_pages, pages, &out, sizeof(out));
 }
 // The hcasim_queue_buf of a ring and its doorbell record.

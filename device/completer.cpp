@@ -57,7 +57,7 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     // Send side: what was taken, then what is still in the SQ.
     while (!qp.req.inflight.empty()) {
         SendWqe& w = qp.req.inflight.front();
-        w.ctrl.flags |= HCASIM_WQE_SIGNALED;  // flushed WQEs always complete
+        w.wr.signaled = true;  // flushed WQEs always complete
         if (!w.completed) complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
         qp.req.inflight.pop_front();
     }
@@ -68,13 +68,15 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
     uint32_t sq_pi = qp.req.sq_head;
     qp.buf.dbrec_read(platform_.dma(), dbr::kSq, sq_pi);
     if (sq_pi - qp.req.sq_head > qp.sq_entries()) sq_pi = qp.req.sq_head;
-    for (; qp.req.sq_head != sq_pi; ++qp.req.sq_head) {
+    while (static_cast<int32_t>(sq_pi - qp.req.sq_head) > 0) {
+        // Whatever of the WQE the format could read names it (wr_id,
+        // opcode); a WQE outside guest memory still completes.
         SendWqe w;
         w.index = qp.req.sq_head;
-        const uint64_t at = qp.sq_offset + (uint64_t{qp.req.sq_head % qp.sq_entries()} << qp.log_sq_stride);
-        qp.buf.read(platform_.dma(), at, &w.ctrl, sizeof(w.ctrl));
-        w.ctrl.flags |= HCASIM_WQE_SIGNALED;
+        const WqeDecode d = format_.read_send_wqe(platform_.dma(), qp.sq(), qp.req.sq_head, w.wr);
+        w.wr.signaled = true;
         complete_send(qpn, qp, w, wc::kWrFlushErr, 0);
+        qp.req.sq_head += d.slots;
     }
     qp.req.sq_pi_seen = qp.req.sq_head;
     // Receive side: the WQE in progress, then the RQ (an SRQ's WQEs stay).
@@ -84,12 +86,11 @@ void RdmaEngine::flush(uint32_t qpn, Qp& qp) {
         uint32_t rq_pi = qp.resp.rq_ci;
         qp.buf.dbrec_read(platform_.dma(), dbr::kRq, rq_pi);
         if (rq_pi - qp.resp.rq_ci > qp.rq_entries()) rq_pi = qp.resp.rq_ci;
-        while (qp.resp.rq_ci != rq_pi) {
+        while (static_cast<int32_t>(rq_pi - qp.resp.rq_ci) > 0) {
             qp.resp.rwqe = RecvWqe{};
             qp.resp.rwqe.wqe_counter = static_cast<uint16_t>(qp.resp.rq_ci);
-            qp.buf.read(platform_.dma(), uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride,
-                        &qp.resp.rwqe.hdr, sizeof(qp.resp.rwqe.hdr));
-            ++qp.resp.rq_ci;
+            const WqeDecode d = format_.read_recv_wqe(platform_.dma(), qp.rq(), qp.resp.rq_ci, qp.resp.rwqe.wr);
+            qp.resp.rq_ci += d.slots;
             complete_recv(qp, qpn, wc::kWrFlushErr, wc::kOpRecv, 0, nullptr, 0);
         }
     }
@@ -131,7 +132,7 @@ std::optional<uint32_t> RdmaEngine::expected_response(const Qp& qp) const {
     if (qp.req.inflight.empty()) return std::nullopt;
     const SendWqe& w = qp.req.inflight.front();
     if (!w.rd_atomic) return std::nullopt;
-    return w.ctrl.opcode == wr::kRdmaRead ? psn_add(w.first_psn, w.resp_bytes / qp.mtu) : w.first_psn;
+    return w.wr.opcode == wr::kRdmaRead ? psn_add(w.first_psn, w.resp_bytes / qp.mtu) : w.first_psn;
 }
 
 void RdmaEngine::read_gap(uint32_t qpn, Qp& qp) {
@@ -248,7 +249,7 @@ struct RdmaEngine::Completer {
         Qp& qp = c.qp;
         const SendWqe& w = front(c);
         const uint32_t oldest =
-            psn_add(w.first_psn, w.rd_atomic ? (w.ctrl.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0)
+            psn_add(w.first_psn, w.rd_atomic ? (w.wr.opcode == wr::kRdmaRead ? w.resp_bytes / qp.mtu : 0)
                                              : std::min(w.acked_pkts, w.npkts - 1));
         if (psn_diff(c.p.psn, oldest) < 0) return drop(c, "NAK for a PSN acknowledged already");
         if (c.progress) {
@@ -325,7 +326,7 @@ struct RdmaEngine::Completer {
         if (qp.comp.read_gap_retry) return drop(c, "response after a gap, asked again already");
         // A READ asked again in pieces: what lies beyond the piece asked
         // for is a late response of an earlier round.
-        if (w.ctrl.opcode == wr::kRdmaRead && w.rerequest && psn_diff(c.p.psn, psn_add(w.first_psn, w.next_pkt)) >= 0)
+        if (w.wr.opcode == wr::kRdmaRead && w.rerequest && psn_diff(c.p.psn, psn_add(w.first_psn, w.next_pkt)) >= 0)
             return drop(c, "response of an earlier round");
         if (qp.comp.stash.holds(c.p.psn)) return drop(c, "response held already");
         if (static_cast<uint32_t>(c.ahead) <= ReorderStash::kWindow && !qp.comp.stash.full()) {
@@ -342,15 +343,15 @@ struct RdmaEngine::Completer {
     static CompStage read(RdmaEngine& e, Ctx& c) {
         Qp& qp = c.qp;
         SendWqe& w = front(c);
-        if (w.ctrl.opcode != wr::kRdmaRead) return drop(c, "READ response for an atomic");
+        if (w.wr.opcode != wr::kRdmaRead) return drop(c, "READ response for an atomic");
         const uint32_t want = std::min(qp.mtu, w.length - w.resp_bytes);
         if (c.p.len != want) return drop(c, "READ response of the wrong length");
         // Scatter into the local SGEs (local write access needed).
         uint32_t i = 0, skip = w.resp_bytes;
-        while (i < w.ctrl.num_sge && skip >= w.sge[i].length) skip -= w.sge[i++].length;
+        while (i < w.wr.num_sge && skip >= w.wr.sge[i].length) skip -= w.wr.sge[i++].length;
         for (uint32_t done = 0; done < c.p.len; ++i, skip = 0) {
-            const uint32_t n = std::min(c.p.len - done, w.sge[i].length - skip);
-            if (e.mr_.write({w.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[i].addr + skip,
+            const uint32_t n = std::min(c.p.len - done, w.wr.sge[i].length - skip);
+            if (e.mr_.write({w.wr.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.wr.sge[i].addr + skip,
                             c.p.data + done, n) != MrError::None)
                 return CompStage::ErrLocal;
             done += n;
@@ -366,8 +367,8 @@ struct RdmaEngine::Completer {
 
     static CompStage atomic(RdmaEngine& e, Ctx& c) {
         SendWqe& w = front(c);
-        if (w.ctrl.opcode != wr::kCompSwap && w.ctrl.opcode != wr::kFetchAdd) return drop(c, "atomic ACK for a READ");
-        if (e.mr_.write({w.sge[0].lkey, c.qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.sge[0].addr, &c.p.orig, 8) !=
+        if (w.wr.opcode != wr::kCompSwap && w.wr.opcode != wr::kFetchAdd) return drop(c, "atomic ACK for a READ");
+        if (e.mr_.write({w.wr.sge[0].lkey, c.qp.pdn, HCASIM_ACCESS_LOCAL_WRITE}, w.wr.sge[0].addr, &c.p.orig, 8) !=
             MrError::None)
             return CompStage::ErrLocal;
         e.retire_front(c.qpn, c.qp, wc::kSuccess);

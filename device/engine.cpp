@@ -20,12 +20,14 @@ const char* wc_status_name(uint8_t s) {
     return s < std::size(kNames) ? kNames[s] : "?";
 }
 
-RdmaEngine::RdmaEngine(Platform& platform, uint8_t* uar_area, MrEngine mr, const EngineLimits& limits, Tracer& trace)
+RdmaEngine::RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_area, MrEngine mr,
+                       const EngineLimits& limits, Tracer& trace)
     : eqs(limits.max_eq),
       cqs(limits.max_cq),
       qps(limits.max_qp),
       srqs(limits.max_srq),
       platform_(platform),
+      format_(format),
       uar_area_(uar_area),
       mr_(std::move(mr)),
       limits_(limits),
@@ -308,13 +310,7 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
         trace_.event("eq_overflow", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
         return;
     }
-    hcasim_eqe e{};
-    e.type = type;
-    e.ibv_event = ibv_event;
-    e.obj = obj;
-    e.seq = eq->pi;
-    e.owner = static_cast<uint8_t>(((eq->pi / n) & 1) ^ 1);
-    if (eq->ring.write_owned_entry(platform_.dma(), uint64_t{eq->pi % n} * sizeof(e), &e, sizeof(e)) != 0) {
+    if (format_.write_eqe(platform_.dma(), eq->ring, n, eq->pi, EventEntry{type, ibv_event, obj}) != 0) {
         ++eq->dropped;
         return;
     }
@@ -344,7 +340,7 @@ void RdmaEngine::check_cq_arm(uint32_t cqn, Cq& cq) {
     }
 }
 
-void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
+void RdmaEngine::post_cqe(uint32_t cqn, const Completion& cqe) {
     Cq* cq = cqs.find(cqn);
     if (!cq) return;
     if (cq->overflowed) {
@@ -366,9 +362,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
         pending_fatal_.push_back(cqe.qpn);
         return;
     }
-    cqe.owner = static_cast<uint8_t>(((cq->pi / n) & 1) ^ 1);
-    if (cq->ring.write_owned_entry(platform_.dma(), uint64_t{cq->pi % n} * HCASIM_CQE_SIZE, &cqe,
-                                   sizeof(cqe)) != 0) {
+    if (format_.write_cqe(platform_.dma(), cq->ring, n, cq->pi, cqe) != 0) {
         trace_.event("cq_dma_fault", "cqn={:#x} pi={}", cqn, cq->pi);
         cq_error(cqn, *cq, "ring outside guest memory");
         ++cq->dropped;
@@ -388,7 +382,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, hcasim_cqe& cqe) {
     // Command 3 is no arm command: the CQ counts as not armed.
     const bool armed = (cmd == HCASIM_CQ_ARM_SOLICITED || cmd == HCASIM_CQ_ARM_NEXT) &&
                        !(cq->fired_any && sn == cq->fired_arm_sn);
-    const bool matches = cmd == HCASIM_CQ_ARM_NEXT || (cqe.flags & HCASIM_CQE_SOLICITED) ||
+    const bool matches = cmd == HCASIM_CQ_ARM_NEXT || cqe.solicited ||
                          cqe.status != wc::kSuccess;
     if (armed && matches) {
         cq->fired_arm_sn = sn;
@@ -432,14 +426,8 @@ int RdmaEngine::resize_cq(uint32_t cqn, uint32_t log_size, QueueRing ring) {
     const uint32_t n_new = 1u << log_size;
     if (unpolled > n_new) return -1;
     const uint32_t n_old = cq->entries();
-    for (uint32_t i = 0; i < unpolled; ++i) {
-        hcasim_cqe c{};
-        if (cq->ring.read(platform_.dma(), uint64_t{(ci + i) % n_old} * HCASIM_CQE_SIZE, &c, sizeof(c)))
-            return -2;
-        c.owner = static_cast<uint8_t>(((i / n_new) & 1) ^ 1);
-        if (ring.write_owned_entry(platform_.dma(), uint64_t{i} * HCASIM_CQE_SIZE, &c, sizeof(c)))
-            return -2;
-    }
+    for (uint32_t i = 0; i < unpolled; ++i)
+        if (format_.move_cqe(platform_.dma(), cq->ring, n_old, ci + i, ring, n_new, i) != 0) return -2;
     cq->ring = std::move(ring);
     cq->log_size = log_size;
     cq->pi = unpolled;

@@ -23,6 +23,7 @@
 #include "device/platform.h"
 #include "device/port.h"
 #include "device/qp.h"
+#include "device/queue_format.h"
 
 #include <deque>
 #include <functional>
@@ -79,10 +80,12 @@ public:
         return {16, 32, 64, 80};
     }
 
-    // `platform` gives DMA, MSI-X and the clock; `uar_area` is BAR2's UAR
-    // pages (page 0 the status page, then HCASIM_NUM_UARS UAR pages of
+    // `platform` gives DMA, MSI-X and the clock; `format` reads WQEs and
+    // writes CQEs and EQEs (device/queue_format.h); `uar_area` is BAR2's
+    // UAR pages (page 0 the status page, then HCASIM_NUM_UARS UAR pages of
     // HCASIM_UAR_PAGE_SIZE bytes), which the engine scans for doorbells.
-    RdmaEngine(Platform& platform, uint8_t* uar_area, MrEngine mr, const EngineLimits& limits, Tracer& trace);
+    RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_area, MrEngine mr,
+               const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();
     RdmaEngine(const RdmaEngine&) = delete;
     RdmaEngine& operator=(const RdmaEngine&) = delete;
@@ -168,8 +171,9 @@ public:
     uint64_t now_ns() const { return platform_.now_ns(); }
 
     // ---- completion and event delivery (used by the roles) ----
-    // Writes a CQE for `qpn` to CQ `cqn`; raises its event when armed.
-    void post_cqe(uint32_t cqn, hcasim_cqe& cqe);
+    // Writes completion `c` (of QP c.qpn) to CQ `cqn` in the queue
+    // format; raises the CQ's event when armed.
+    void post_cqe(uint32_t cqn, const Completion& c);
     // Writes an EQE and raises the EQ's interrupt.
     void post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint32_t obj);
 
@@ -277,6 +281,7 @@ private:
     void fill_route(const Qp& qp, Packet& p) const;
 
     Platform& platform_;
+    QueueFormat& format_;
     uint8_t* uar_area_;
     MrEngine mr_;
     EngineLimits limits_;

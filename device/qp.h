@@ -9,17 +9,16 @@
 #pragma once
 
 #include "abi/hcasim_abi.h"
+#include "device/queue_format.h"
 #include "device/queue_ring.h"
 #include "device/reorder_stash.h"
 #include "device/ring_deque.h"
+#include "device/work_request.h"
 
 #include <array>
 #include <cstdint>
 
 namespace hcasim::device {
-
-inline constexpr uint32_t kMaxSge = 32;
-inline constexpr uint32_t kMaxInline = 512;
 
 // IBV_QPS_* and IBV_QPT_* (rdma-core values).
 namespace qps {
@@ -62,15 +61,11 @@ inline constexpr uint8_t kCqErr = 0, kQpFatal = 1, kQpReqErr = 2, kQpAccessErr =
                          kSrqLimitReached = 15, kQpLastWqeReached = 16, kNone = 255;
 }
 
-// One send WQE the requester has taken from the SQ.
+// One send WQE the requester has taken from the SQ: the decoded request
+// and the requester's progress through it.
 struct SendWqe {
     uint32_t index = 0;          // SQ counter value
-    hcasim_wqe_ctrl ctrl{};
-    hcasim_wqe_raddr raddr{};
-    hcasim_wqe_atomic atomic{};
-    hcasim_wqe_ud ud{};
-    std::array<hcasim_wqe_sge, kMaxSge> sge{};
-    std::array<uint8_t, kMaxInline> inline_data{};
+    SendRequest wr;
     uint32_t length = 0;         // bytes of the message
     uint32_t first_psn = 0;
     uint32_t npkts = 0;          // PSNs the message uses
@@ -98,8 +93,7 @@ enum class RecvTake {
 };
 
 struct RecvWqe {
-    hcasim_recv_wqe hdr{};
-    std::array<hcasim_wqe_sge, kMaxSge> sge{};
+    RecvRequest wr;
     uint32_t length = 0;         // bytes the SGEs hold
     uint16_t wqe_counter = 0;    // index in the RQ/SRQ ring
 };
@@ -215,6 +209,10 @@ struct Qp : QpConfig {
     CompleterState comp;
     ResponderState resp;
 
+    // The send and receive queues in the QP's buffer.
+    WorkQueueRing sq() { return {buf, sq_offset, sq_entries(), log_sq_stride}; }
+    WorkQueueRing rq() { return {buf, 0, rq_entries(), log_rq_stride}; }
+
     // MODIFY_QP to RESET: the roles start afresh; configuration and ring stay.
     void reset_roles() {
         state = qps::kReset;
@@ -239,6 +237,7 @@ struct Srq {
     uint16_t next = 0;           // index of the next WQE to take
     bool error = false;          // doorbell or ring fault: IBV_EVENT_SRQ_ERR raised
     uint32_t entries() const { return 1u << log_size; }
+    WorkQueueRing ring() { return {buf, 0, entries(), log_stride}; }
 };
 
 }  // namespace hcasim::device

@@ -67,22 +67,21 @@ void RdmaEngine::arm_ack_timer(uint32_t qpn, Qp& qp) {
 
 void RdmaEngine::complete_send(uint32_t qpn, Qp& qp, SendWqe& w, uint8_t status,
                                uint32_t vendor_err) {
-    const bool signaled = (w.ctrl.flags & HCASIM_WQE_SIGNALED) || qp.sq_sig_all;
-    if (!signaled && status == wc::kSuccess) return;
-    hcasim_cqe c{};
-    c.wr_id = w.ctrl.wr_id;
+    if (!w.wr.signaled && !qp.sq_sig_all && status == wc::kSuccess) return;
+    Completion c;
+    c.wr_id = w.wr.wr_id;
     c.status = status;
-    c.opcode = wc_opcode_for(w.ctrl.opcode);
-    c.byte_len = w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd ? 8 : w.length;
+    c.opcode = wc_opcode_for(w.wr.opcode);
+    c.byte_len = w.wr.opcode == wr::kCompSwap || w.wr.opcode == wr::kFetchAdd ? 8 : w.length;
     c.qpn = qpn;
     c.vendor_err = vendor_err;
     c.wqe_counter = static_cast<uint16_t>(w.index);
-    c.is_recv = 0;
     post_cqe(qp.send_cqn, c);
 }
 
-// Reads the next WQE of the SQ into inflight.  Returns false when the SQ
-// is empty (or the WQE was bad and the QP went to ERR).
+// Takes the next WQE of the SQ into inflight, decoded by the queue format,
+// and checks it against the QP.  Returns false when the SQ is empty (or
+// the WQE was bad and the QP went to ERR).
 bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     if (qp.req.sq_head == qp.req.sq_pi_seen) {
         uint32_t pi = 0;
@@ -98,12 +97,12 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     SendWqe& w = qp.req.inflight.push_back();
     w = SendWqe{};
     w.index = qp.req.sq_head;
-    const uint64_t at = qp.sq_offset + (uint64_t{qp.req.sq_head % qp.sq_entries()} << qp.log_sq_stride);
-    ++qp.req.sq_head;
+    const WqeDecode d = format_.read_send_wqe(platform_.dma(), qp.sq(), qp.req.sq_head, w.wr);
+    qp.req.sq_head += d.slots;
     ++stats_.wqes;
     auto fail = [&](uint8_t status, uint32_t synd, const char* why, uint8_t event = ev::kNone) {
         trace_.event("wqe_bad", "qpn={:#x} wqe={} opcode={} reason=\"{}\"", qpn, w.index,
-                     w.ctrl.opcode, why);
+                     w.wr.opcode, why);
         // The bad WQE completes in error; the QP goes to ERR and flushes
         // whatever else is outstanding.
         SendWqe bad = w;
@@ -112,58 +111,47 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         qp_error(qpn, qp, event);
         return false;
     };
-    // A ring the device cannot read is a local catastrophic error too.
-    if (qp.buf.read(platform_.dma(), at, &w.ctrl, sizeof(w.ctrl)) != 0)
-        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory", ev::kQpFatal);
-    const uint32_t stride = 1u << qp.log_sq_stride;
-    if (!opcode_allowed(qp.type, w.ctrl.opcode))
-        return fail(wc::kLocQpOpErr, 0, "opcode not supported on this QP type");
-    if (w.ctrl.num_sge > qp.max_send_sge || w.ctrl.num_sge > kMaxSge ||
-        HCASIM_WQE_DATA_OFF + 16u * w.ctrl.num_sge > stride)
-        return fail(wc::kLocQpOpErr, 0, "too many SGEs");
-    int e = 0;
-    if (w.ctrl.opcode != wr::kSend && w.ctrl.opcode != wr::kSendImm)
-        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_RADDR_OFF, &w.raddr, sizeof(w.raddr));
-    if (w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd)
-        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_ATOMIC_OFF, &w.atomic, sizeof(w.atomic));
-    if (qp.type == qpt::kUd) e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_UD_OFF, &w.ud, sizeof(w.ud));
-    if (w.ctrl.flags & HCASIM_WQE_INLINE) {
+    // A ring the device cannot read is a local catastrophic error.
+    const bool fault = d.kind == WqeDecode::Fault;
+    if (fault && !d.header_valid)
+        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, d.why, ev::kQpFatal);
+    const SendRequest& r = w.wr;
+    if (!opcode_allowed(qp.type, r.opcode)) return fail(wc::kLocQpOpErr, 0, "opcode not supported on this QP type");
+    if (d.kind == WqeDecode::Malformed) return fail(wc::kLocQpOpErr, 0, d.why);
+    if (r.num_sge > qp.max_send_sge) return fail(wc::kLocQpOpErr, 0, "too many SGEs");
+    if (fault) return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, d.why, ev::kQpFatal);
+    if (r.is_inline) {
         // Inline data is a payload: SEND and WRITE only (mlx5 builds no
         // inline segment for READ or atomics).
-        const uint8_t op = w.ctrl.opcode;
+        const uint8_t op = r.opcode;
         if (op != wr::kSend && op != wr::kSendImm && op != wr::kRdmaWrite && op != wr::kRdmaWriteImm)
             return fail(wc::kLocQpOpErr, 0, "inline data on a READ or atomic");
-        if (w.ctrl.inline_len > qp.max_inline || w.ctrl.inline_len > kMaxInline ||
-            HCASIM_WQE_DATA_OFF + w.ctrl.inline_len > stride)
-            return fail(wc::kLocQpOpErr, 0, "inline data too long");
-        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_DATA_OFF, w.inline_data.data(), w.ctrl.inline_len);
-        w.length = w.ctrl.inline_len;
+        if (r.inline_len > qp.max_inline) return fail(wc::kLocQpOpErr, 0, "inline data too long");
+        w.length = r.inline_len;
     } else {
-        e |= qp.buf.read(platform_.dma(), at + HCASIM_WQE_DATA_OFF, w.sge.data(), 16u * w.ctrl.num_sge);
         uint64_t total = 0;
-        for (uint32_t i = 0; i < w.ctrl.num_sge; ++i) total += w.sge[i].length;
+        for (uint32_t i = 0; i < r.num_sge; ++i) total += r.sge[i].length;
         if (total > limits_.max_msg) return fail(wc::kLocLenErr, 0, "message longer than max_msg_sz");
         w.length = static_cast<uint32_t>(total);
     }
-    if (e)
-        return fail(wc::kLocQpOpErr, HCASIM_SYND_QUEUE_BAD_BUF, "WQE outside guest memory", ev::kQpFatal);
-    const bool atomic = w.ctrl.opcode == wr::kCompSwap || w.ctrl.opcode == wr::kFetchAdd;
+    const bool atomic = r.opcode == wr::kCompSwap || r.opcode == wr::kFetchAdd;
     if (atomic && w.length != 8) return fail(wc::kLocLenErr, 0, "atomic needs an 8-byte SGE");
     // RoCE: a UD address vector needs a GRH with a source GID of the
     // table (an all-zero, absent AV has none).
-    if (qp.type == qpt::kUd && (!w.ud.is_global || w.ud.sgid_index >= HCASIM_GID_TABLE_LEN))
+    if (qp.type == qpt::kUd && (!r.ud.is_global || r.ud.sgid_index >= HCASIM_GID_TABLE_LEN))
         return fail(wc::kLocQpOpErr, 0, "UD address vector without a valid GRH");
     if (qp.type == qpt::kUd && w.length > qp.mtu && w.length > port_.mtu)
         return fail(wc::kLocLenErr, 0, "UD message longer than the MTU");
-    w.rd_atomic = atomic || w.ctrl.opcode == wr::kRdmaRead;
+    w.rd_atomic = atomic || r.opcode == wr::kRdmaRead;
     const uint32_t mtu = qp.type == qpt::kUd ? port_.mtu : qp.mtu;
     w.npkts = atomic ? 1 : std::max<uint32_t>(1, (w.length + mtu - 1) / mtu);
     w.first_psn = qp.req.next_psn;
     qp.req.next_psn = psn_add(qp.req.next_psn, w.npkts);
     if (trace_dp_)
         trace_.event("wqe", "qpn={:#x} wqe={} wr_id={:#x} opcode={} psn={}..{} length={} flags={:#x}",
-                     qpn, w.index, w.ctrl.wr_id, w.ctrl.opcode, w.first_psn, w.last_psn(),
-                     w.length, w.ctrl.flags);
+                     qpn, w.index, r.wr_id, r.opcode, w.first_psn, w.last_psn(), w.length,
+                     (r.signaled ? HCASIM_WQE_SIGNALED : 0) | (r.solicited ? HCASIM_WQE_SOLICITED : 0) |
+                         (r.fence ? HCASIM_WQE_FENCE : 0) | (r.is_inline ? HCASIM_WQE_INLINE : 0));
     return true;
 }
 
@@ -181,19 +169,20 @@ void RdmaEngine::fill_route(const Qp& qp, Packet& p) const {
 bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     Packet p;
     const uint8_t base = qp.type == qpt::kRc ? bth::kRc : qp.type == qpt::kUc ? bth::kUc : bth::kUd;
-    const uint8_t op = w.ctrl.opcode;
+    const uint8_t op = w.wr.opcode;
     const uint32_t mtu = qp.type == qpt::kUd ? port_.mtu : qp.mtu;
     const uint32_t k = w.next_pkt;
     uint32_t read_pkts = 0;
     if (qp.type == qpt::kUd) {
-        std::memcpy(p.dgid.data(), w.ud.dgid, 16);
-        p.sgid = gids_[w.ud.sgid_index % 2];
-        p.traffic_class = w.ud.traffic_class;
-        p.hop_limit = w.ud.hop_limit ? w.ud.hop_limit : 64;
-        p.flow_label = w.ud.flow_label;
-        p.dest_qp = w.ud.remote_qpn & 0xffffff;
+        const UdAddress& ud = w.wr.ud;
+        p.dgid = ud.dgid;
+        p.sgid = gids_[ud.sgid_index % 2];
+        p.traffic_class = ud.traffic_class;
+        p.hop_limit = ud.hop_limit ? ud.hop_limit : 64;
+        p.flow_label = ud.flow_label;
+        p.dest_qp = ud.remote_qpn & 0xffffff;
         // IBTA 10.2.4: a QKey with the high bit set means "use the QP's".
-        p.qkey = (w.ud.remote_qkey & 0x80000000u) ? qp.attr.qkey : w.ud.remote_qkey;
+        p.qkey = (ud.remote_qkey & 0x80000000u) ? qp.attr.qkey : ud.remote_qkey;
         p.src_qp = qpn;
     } else {
         fill_route(qp, p);
@@ -223,12 +212,12 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
                               : bth::kWriteMiddle;
         p.opcode = static_cast<uint8_t>(base | o);
         if (!send && first) {
-            p.va = w.raddr.remote_addr;
-            p.rkey = w.raddr.rkey;
+            p.va = w.wr.remote_addr;
+            p.rkey = w.wr.rkey;
             p.dma_len = w.length;
         }
-        if (imm && last) p.imm = w.ctrl.imm_data;
-        p.se = last && (w.ctrl.flags & HCASIM_WQE_SOLICITED);
+        if (imm && last) p.imm = w.wr.imm_data;
+        p.se = last && w.wr.solicited;
         p.ack_req = last || (k + 1) % rc_window(qp.mtu).ack_every == 0;
         break;
     }
@@ -237,8 +226,8 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
         // once a response was lost (read_chunk); the VA advances with it.
         read_pkts = std::max<uint32_t>(1, read_chunk(qp, w, unanswered(qp, w)));
         p.opcode = bth::kReadRequest;
-        p.va = w.raddr.remote_addr + uint64_t{k} * mtu;
-        p.rkey = w.raddr.rkey;
+        p.va = w.wr.remote_addr + uint64_t{k} * mtu;
+        p.rkey = w.wr.rkey;
         p.dma_len = std::min(w.length - std::min(w.length, k * mtu), read_pkts * mtu);
         p.ack_req = true;
         break;
@@ -246,31 +235,31 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
     case wr::kCompSwap:
     case wr::kFetchAdd:
         p.opcode = op == wr::kCompSwap ? bth::kCompareSwap : bth::kFetchAdd;
-        p.va = w.raddr.remote_addr;
-        p.rkey = w.raddr.rkey;
-        p.swap_add = op == wr::kCompSwap ? w.atomic.swap : w.atomic.compare_add;
-        p.compare = w.atomic.compare_add;
+        p.va = w.wr.remote_addr;
+        p.rkey = w.wr.rkey;
+        p.swap_add = op == wr::kCompSwap ? w.wr.swap : w.wr.compare_add;
+        p.compare = w.wr.compare_add;
         p.ack_req = true;
         break;
     }
     // Payload: inline bytes, or the SGEs' memory through their lkeys.
     if (len) {
-        if (w.ctrl.flags & HCASIM_WQE_INLINE) {
-            p.data = w.inline_data.data() + off;
+        if (w.wr.is_inline) {
+            p.data = w.wr.inline_data.data() + off;
             p.len = len;
         } else {
             // Find the SGE holding byte `off`.
             uint32_t i = 0, skip = off;
-            while (i < w.ctrl.num_sge && skip >= w.sge[i].length) skip -= w.sge[i++].length;
+            while (i < w.wr.num_sge && skip >= w.wr.sge[i].length) skip -= w.wr.sge[i++].length;
             MrError err = MrError::None;
-            const hcasim_wqe_sge* s = i < w.ctrl.num_sge ? &w.sge[i] : nullptr;
+            const Sge* s = i < w.wr.num_sge ? &w.wr.sge[i] : nullptr;
             if (s && s->length - skip >= len)
                 p.data = mr_.direct({s->lkey, qp.pdn, 0}, s->addr + skip, len, false, &err);
             if (!p.data && err == MrError::None) {
                 p.owned.resize(len);
                 for (uint32_t done = 0; done < len && err == MrError::None; ++i, skip = 0) {
-                    const uint32_t n = std::min(len - done, w.sge[i].length - skip);
-                    err = mr_.read({w.sge[i].lkey, qp.pdn, 0}, w.sge[i].addr + skip,
+                    const uint32_t n = std::min(len - done, w.wr.sge[i].length - skip);
+                    err = mr_.read({w.wr.sge[i].lkey, qp.pdn, 0}, w.wr.sge[i].addr + skip,
                                    p.owned.data() + done, n);
                     done += n;
                 }
@@ -307,7 +296,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
 
 uint32_t RdmaEngine::unanswered(const Qp& qp, const SendWqe& next) const {
     const SendWqe& f = qp.req.inflight.front();
-    const uint32_t answered = f.ctrl.opcode == wr::kRdmaRead ? f.resp_bytes / qp.mtu
+    const uint32_t answered = f.wr.opcode == wr::kRdmaRead ? f.resp_bytes / qp.mtu
                               : f.rd_atomic                  ? 0
                                                              : f.acked_pkts;
     const int32_t d = psn_diff(psn_add(next.first_psn, next.next_pkt), psn_add(f.first_psn, answered));
@@ -329,7 +318,7 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
         if (w->next_pkt == 0 && !w->counted) {
             const uint32_t max_rd = std::max<uint32_t>(1, qp.attr.max_rd_atomic);
             if (w->rd_atomic && qp.req.rd_atomic_out >= max_rd) break;
-            if ((w->ctrl.flags & HCASIM_WQE_FENCE) && qp.req.rd_atomic_out > 0) break;
+            if (w->wr.fence && qp.req.rd_atomic_out > 0) break;
         }
         if (qp.type == qpt::kRc) {
             // The congestion window of unanswered packets (the ACKs asked
@@ -338,7 +327,7 @@ bool RdmaEngine::run_requester(uint32_t qpn, Qp& qp, uint32_t budget) {
             // and a switch's queues are not flooded.  A READ counts all its response
             // packets; one always may go.
             const uint32_t out = unanswered(qp, *w);
-            const uint32_t span = w->ctrl.opcode == wr::kRdmaRead ? read_chunk(qp, *w, out) : 1;
+            const uint32_t span = w->wr.opcode == wr::kRdmaRead ? read_chunk(qp, *w, out) : 1;
             if (span == 0 || (out > 0 && out + span > qp.req.window)) break;
         }
         if (backend_ && backend_->tx_busy()) break;  // rescheduled by poll()
@@ -388,7 +377,7 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
         // PSN of the first missing response, for the rest of the message
         // (its VA and length advanced; the responder replays from its
         // resources, as rxe and a ConnectX do).
-        if (w.ctrl.opcode == wr::kRdmaRead) {
+        if (w.wr.opcode == wr::kRdmaRead) {
             w.next_pkt = w.resp_bytes / qp.mtu;
             w.rerequest = true;
         } else {
@@ -396,7 +385,7 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
         }
         for (size_t j = i + 1; j < qp.req.inflight.size(); ++j) {
             SendWqe& later = qp.req.inflight[j];
-            if (later.ctrl.opcode == wr::kRdmaRead && later.next_pkt) later.rerequest = true;
+            if (later.wr.opcode == wr::kRdmaRead && later.next_pkt) later.rerequest = true;
             later.next_pkt = 0;
             later.resp_bytes = 0;
         }

@@ -126,6 +126,7 @@ void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
 RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
     RecvWqe& r = qp.resp.rwqe;
     r = RecvWqe{};
+    WqeDecode d;
     if (qp.srqn) {
         Srq* s = srqs.find(qp.srqn);
         if (!s || s->error) return RecvTake::Fatal;
@@ -136,14 +137,14 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
             srq_error(qp.srqn, *s, "doorbell beyond the ring");
             return RecvTake::Fatal;
         }
-        const uint64_t at = uint64_t{s->next % s->entries()} << s->log_stride;
-        if (s->buf.read(platform_.dma(), at, &r.hdr, sizeof(r.hdr)) != 0) {
-            srq_error(qp.srqn, *s, "ring outside guest memory");
+        d = format_.read_recv_wqe(platform_.dma(), s->ring(), s->next, r.wr);
+        if (d.kind == WqeDecode::Fault && !d.header_valid) {
+            srq_error(qp.srqn, *s, d.why);
             return RecvTake::Fatal;
         }
         r.wqe_counter = static_cast<uint16_t>(s->next % s->entries());
         // Taken even when malformed: it completes in error on this QP.
-        s->next = r.hdr.next;
+        s->next = r.wr.next;
         ++s->consumed;
         qp.resp.has_rwqe = true;
         if (s->limit && pi - s->consumed < s->limit) {
@@ -151,9 +152,9 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
             if (s->async_eqn != HCASIM_EQN_NONE)
                 post_event(s->async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqLimitReached, qp.srqn);
         }
-        if (r.hdr.num_sge > s->max_sge || r.hdr.num_sge > kMaxSge) return RecvTake::BadWqe;
-        if (s->buf.read(platform_.dma(), at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0) {
-            srq_error(qp.srqn, *s, "ring outside guest memory");
+        if (d.kind == WqeDecode::Malformed || r.wr.num_sge > s->max_sge) return RecvTake::BadWqe;
+        if (d.kind == WqeDecode::Fault) {
+            srq_error(qp.srqn, *s, d.why);
             return RecvTake::BadWqe;
         }
     } else {
@@ -165,19 +166,15 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
                          qp.rq_entries());
             return RecvTake::Fatal;
         }
-        const uint64_t at = uint64_t{qp.resp.rq_ci % qp.rq_entries()} << qp.log_rq_stride;
-        if (qp.buf.read(platform_.dma(), at, &r.hdr, sizeof(r.hdr)) != 0) return RecvTake::Fatal;
+        d = format_.read_recv_wqe(platform_.dma(), qp.rq(), qp.resp.rq_ci, r.wr);
+        if (d.kind == WqeDecode::Fault && !d.header_valid) return RecvTake::Fatal;
         r.wqe_counter = static_cast<uint16_t>(qp.resp.rq_ci);
-        ++qp.resp.rq_ci;
+        qp.resp.rq_ci += d.slots;
         qp.resp.has_rwqe = true;  // a bad WQE still completes (in error)
-        if (r.hdr.num_sge > qp.max_recv_sge || r.hdr.num_sge > kMaxSge ||
-            sizeof(r.hdr) + 16u * r.hdr.num_sge > (1u << qp.log_rq_stride))
-            return RecvTake::BadWqe;
-        if (qp.buf.read(platform_.dma(), at + sizeof(r.hdr), r.sge.data(), 16u * r.hdr.num_sge) != 0)
-            return RecvTake::BadWqe;
+        if (d.kind != WqeDecode::Ok || r.wr.num_sge > qp.max_recv_sge) return RecvTake::BadWqe;
     }
     uint64_t total = 0;
-    for (uint32_t i = 0; i < r.hdr.num_sge; ++i) total += r.sge[i].length;
+    for (uint32_t i = 0; i < r.wr.num_sge; ++i) total += r.wr.sge[i].length;
     r.length = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
     qp.resp.recv_offset = 0;
     return RecvTake::Ok;
@@ -185,8 +182,8 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
 
 void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opcode,
                                uint32_t byte_len, const Packet* p, uint32_t vendor_err) {
-    hcasim_cqe c{};
-    c.wr_id = qp.resp.rwqe.hdr.wr_id;
+    Completion c;
+    c.wr_id = qp.resp.rwqe.wr.wr_id;
     c.status = status;
     c.opcode = opcode;
     c.byte_len = byte_len;
@@ -194,16 +191,16 @@ void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opc
     c.src_qp = p && qp.type == qpt::kUd ? p->src_qp : qp.attr.dest_qp_num;
     c.vendor_err = vendor_err;
     c.wqe_counter = qp.resp.rwqe.wqe_counter;
-    c.is_recv = 1;
+    c.is_recv = true;
     c.srqn = qp.srqn;
     c.pkey_index = qp.attr.pkey_index;
     if (p && status == wc::kSuccess) {
         if (op_info(p->opcode).flags & kHasImm) {
-            c.flags |= HCASIM_CQE_WITH_IMM;
+            c.with_imm = true;
             c.imm_data = p->imm;
         }
-        if (qp.type == qpt::kUd) c.flags |= HCASIM_CQE_GRH;
-        if (p->se) c.flags |= HCASIM_CQE_SOLICITED;
+        c.grh = qp.type == qpt::kUd;
+        c.solicited = p->se;
     }
     qp.resp.has_rwqe = false;
     qp.resp.recv_offset = 0;
@@ -214,12 +211,12 @@ void RdmaEngine::complete_recv(Qp& qp, uint32_t qpn, uint8_t status, uint8_t opc
 static MrError scatter(MrEngine& mr, const Qp& qp, uint32_t off, const uint8_t* data, uint32_t len) {
     const RecvWqe& r = qp.resp.rwqe;
     uint32_t i = 0, skip = off;
-    while (i < r.hdr.num_sge && skip >= r.sge[i].length) skip -= r.sge[i++].length;
+    while (i < r.wr.num_sge && skip >= r.wr.sge[i].length) skip -= r.wr.sge[i++].length;
     for (uint32_t done = 0; done < len; ++i, skip = 0) {
-        if (i >= r.hdr.num_sge) return MrError::Bounds;
-        const uint32_t n = std::min(len - done, r.sge[i].length - skip);
-        if (MrError e = mr.write({r.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE},
-                                 r.sge[i].addr + skip, data + done, n);
+        if (i >= r.wr.num_sge) return MrError::Bounds;
+        const uint32_t n = std::min(len - done, r.wr.sge[i].length - skip);
+        if (MrError e = mr.write({r.wr.sge[i].lkey, qp.pdn, HCASIM_ACCESS_LOCAL_WRITE},
+                                 r.wr.sge[i].addr + skip, data + done, n);
             e != MrError::None)
             return e;
         done += n;

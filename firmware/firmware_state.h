@@ -8,6 +8,7 @@
 #include "device/mkey_table.h"
 #include "device/mr_engine.h"
 #include "device/engine.h"
+#include "device/hcasim_format.h"
 #include "device/object_table.h"
 #include "device/tph.h"
 #include "abi/hcasim_abi.h"
@@ -96,10 +97,13 @@ struct FwState {
     }
 
     // The data path; created by the HCA once it knows its BARs
-    // (attach_engine), nullptr before.
+    // (attach_engine), nullptr before.  Its queues are in `format`
+    // (hcasim's own layouts unless a test gives another).
     std::unique_ptr<device::RdmaEngine> engine;
-    void attach_engine(device::Platform& platform, uint8_t* uar_area) {
-        engine = std::make_unique<device::RdmaEngine>(platform, uar_area, mr_engine(), caps.limits, trace);
+    void attach_engine(device::Platform& platform, uint8_t* uar_area,
+                       device::QueueFormat& format = device::hcasim_queue_format()) {
+        engine = std::make_unique<device::RdmaEngine>(platform, format, uar_area, mr_engine(), caps.limits,
+                                                      trace);
     }
 
     // The engine that performs DMA through mkeys (tags TPH, counts).

@@ -135,9 +135,12 @@ struct TestPlatform final : device::Platform {
 // One HCA's firmware and engine on a TestPlatform; port 1 on loopback
 // until a test puts another backend behind it (set_backend).
 struct EngineDriver {
-    explicit EngineDriver(TestClock* shared_clock = nullptr, device::PortConfig port_cfg = {})
+    // `format`: the engine's queue format (nullptr: hcasim's own, which
+    // the WQE and CQE helpers below write and read).
+    explicit EngineDriver(TestClock* shared_clock = nullptr, device::PortConfig port_cfg = {},
+                          device::QueueFormat* format = nullptr)
         : platform(shared_clock ? *shared_clock : own_clock), dma(platform.space), now(platform.clock.now) {
-        init(port_cfg);
+        init(port_cfg, format ? *format : device::hcasim_queue_format());
     }
     EngineDriver(const EngineDriver&) = delete;
     EngineDriver& operator=(const EngineDriver&) = delete;
@@ -159,7 +162,7 @@ struct EngineDriver {
     std::unique_ptr<device::LoopbackPort> port;
     uint64_t next[2] = {kRamBase, kRamBase + kArena};
 
-    void init(const device::PortConfig& port_cfg) {
+    void init(const device::PortConfig& port_cfg, device::QueueFormat& format) {
         // HCASIM_UNIT_TRACE=FILE: each driver traces to FILE.N (N counts drivers).
         static unsigned drivers = 0;
         if (const char* t = std::getenv("HCASIM_UNIT_TRACE")) trace.open(fmt::format("{}.{}", t, drivers));
@@ -175,7 +178,7 @@ struct EngineDriver {
         REQUIRE(dma.map(kRamBase, kArena, 3, std::move(fd), 0) == 0);
         REQUIRE(dma.map(kRamBase + kArena, kArena, 3, std::move(fd2), kArena) == 0);
         fw.state().dma = &dma;
-        fw.state().attach_engine(platform, uars.data());
+        fw.state().attach_engine(platform, uars.data(), format);
         port = std::make_unique<device::LoopbackPort>(eng());
         eng().set_port(port_cfg, port.get());
         eng().set_trace_datapath(trace.enabled());

@@ -17,7 +17,10 @@ class DmahTable {
 public:
     // st_entries: the ST table's size; max: live handles at most.
     explicit DmahTable(uint16_t st_entries, uint32_t max = kMaxHandles)
-        : objects_(max), st_refs_(st_entries, 0), st_vals_(st_entries, 0) {}
+        : objects_("dmah", max), st_refs_(st_entries, 0), st_vals_(st_entries, 0) {
+        // A handle leaving gives back its share of the ST index.
+        objects_.set_cleanup([this](uint32_t, Dmah& d) { drop_index(d.st_index); });
+    }
 
     static constexpr uint32_t kMaxHandles = 1u << 16;
 
@@ -47,22 +50,9 @@ public:
     void get(uint32_t h) { objects_.get(h); }
     void put(uint32_t h) { objects_.put(h); }
     bool busy(uint32_t h) const { return objects_.busy(h); }
-    bool release(uint32_t h) {
-        Dmah* d = objects_.find(h);
-        if (!d) return false;
-        drop_index(d->st_index);
-        return objects_.erase(h);
-    }
-    size_t release_owner(uint32_t owner) {
-        std::vector<uint32_t> gone;
-        objects_.for_each_owned(owner, [&](uint32_t h, const Dmah&) { gone.push_back(h); });
-        for (uint32_t h : gone) release(h);
-        return gone.size();
-    }
-    void clear() {
-        objects_.clear();
-        std::fill(st_refs_.begin(), st_refs_.end(), 0);
-    }
+    bool release(uint32_t h) { return objects_.erase(h); }
+    size_t release_owner(uint32_t owner) { return objects_.release_owner(owner); }
+    void clear() { objects_.clear(); }
     size_t size() const { return objects_.size(); }
     uint32_t st_refs(uint16_t index) const { return index < st_refs_.size() ? st_refs_[index] : 0; }
 

@@ -20,12 +20,13 @@ const char* wc_status_name(uint8_t s) {
     return s < std::size(kNames) ? kNames[s] : "?";
 }
 
-RdmaEngine::RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_area, MrEngine mr,
+RdmaEngine::RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_area, MrEngine mr, PdTable& pds,
                        const EngineLimits& limits, Tracer& trace)
-    : eqs(limits.max_eq),
-      cqs(limits.max_cq),
-      qps(limits.max_qp),
-      srqs(limits.max_srq),
+    : pds_(pds),
+      eqs("eq", limits.max_eq),
+      cqs("cq", limits.max_cq),
+      qps("qp", limits.max_qp),
+      srqs("srq", limits.max_srq),
       platform_(platform),
       format_(format),
       uar_area_(uar_area),
@@ -34,6 +35,9 @@ RdmaEngine::RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_are
       trace_(trace),
       uars_(HCASIM_NUM_UARS + 1) {
     set_port(port_, nullptr);
+    qps.set_cleanup([this](uint32_t h, Qp& qp) { release_qp(h, qp); });
+    cqs.set_cleanup([this](uint32_t h, Cq& cq) { release_cq(h, cq); });
+    srqs.set_cleanup([this](uint32_t h, Srq& s) { release_srq(h, s); });
 }
 
 RdmaEngine::~RdmaEngine() = default;
@@ -157,17 +161,67 @@ std::optional<uint32_t> RdmaEngine::alloc_uar(uint32_t owner) {
 
 void RdmaEngine::detach(std::vector<uint32_t>& list, uint32_t handle) { std::erase(list, handle); }
 
-void RdmaEngine::attach_cq(uint32_t cqn) {
-    if (Cq* cq = cqs.find(cqn))
-        if (UarState* u = uar(cq->uar)) u->cqs.push_back(cqn);
+// ---- objects: creation takes references, the cleanup hooks give them back ----
+
+std::optional<uint32_t> RdmaEngine::create_eq(Eq eq, uint32_t owner) { return eqs.insert(std::move(eq), owner); }
+
+std::optional<uint32_t> RdmaEngine::create_cq(Cq cq, uint32_t owner) {
+    const uint32_t uar_index = cq.uar, eqn = cq.eqn, async_eqn = cq.async_eqn;
+    auto cqn = cqs.insert(std::move(cq), owner);
+    if (!cqn) return cqn;
+    if (eqn != HCASIM_EQN_NONE) eqs.get(eqn);
+    if (async_eqn != HCASIM_EQN_NONE) eqs.get(async_eqn);
+    if (UarState* u = uar(uar_index)) u->cqs.push_back(*cqn);
+    return cqn;
 }
-void RdmaEngine::attach_qp(uint32_t qpn) {
-    if (Qp* qp = qps.find(qpn))
-        if (UarState* u = uar(qp->uar)) u->qps.push_back(qpn);
+
+std::optional<uint32_t> RdmaEngine::create_qp(Qp qp, uint32_t owner) {
+    const QpConfig cfg = qp;
+    auto qpn = qps.insert(std::move(qp), owner);
+    if (!qpn) return qpn;
+    pds_.get(cfg.pdn);
+    cqs.get(cfg.send_cqn);
+    cqs.get(cfg.recv_cqn);
+    if (cfg.srqn) srqs.get(cfg.srqn);
+    if (cfg.async_eqn != HCASIM_EQN_NONE) eqs.get(cfg.async_eqn);
+    if (UarState* u = uar(cfg.uar)) u->qps.push_back(*qpn);
+    return qpn;
 }
-void RdmaEngine::attach_srq(uint32_t srqn) {
-    if (Srq* s = srqs.find(srqn))
-        if (UarState* u = uar(s->uar)) u->srqs.push_back(srqn);
+
+std::optional<uint32_t> RdmaEngine::create_srq(Srq srq, uint32_t owner) {
+    const uint32_t pdn = srq.pdn, uar_index = srq.uar, async_eqn = srq.async_eqn;
+    auto srqn = srqs.insert(std::move(srq), owner);
+    if (!srqn) return srqn;
+    pds_.get(pdn);
+    if (async_eqn != HCASIM_EQN_NONE) eqs.get(async_eqn);
+    if (UarState* u = uar(uar_index)) u->srqs.push_back(*srqn);
+    return srqn;
+}
+
+void RdmaEngine::release_qp(uint32_t qpn, Qp& qp) {
+    if (UarState* u = uar(qp.uar)) detach(u->qps, qpn);
+    pds_.put(qp.pdn);
+    cqs.put(qp.send_cqn);
+    cqs.put(qp.recv_cqn);
+    if (qp.srqn) srqs.put(qp.srqn);
+    if (qp.async_eqn != HCASIM_EQN_NONE) eqs.put(qp.async_eqn);
+    std::erase(ready_, qpn);
+}
+
+void RdmaEngine::release_cq(uint32_t cqn, Cq& cq) {
+    if (UarState* u = uar(cq.uar)) detach(u->cqs, cqn);
+    if (cq.eqn != HCASIM_EQN_NONE) eqs.put(cq.eqn);
+    if (cq.async_eqn != HCASIM_EQN_NONE) eqs.put(cq.async_eqn);
+}
+
+void RdmaEngine::release_srq(uint32_t srqn, Srq& s) {
+    if (UarState* u = uar(s.uar)) detach(u->srqs, srqn);
+    pds_.put(s.pdn);
+    if (s.async_eqn != HCASIM_EQN_NONE) eqs.put(s.async_eqn);
+}
+
+void RdmaEngine::set_srq_limit(uint32_t srqn, uint32_t limit) {
+    if (Srq* s = srqs.find(srqn)) s->limit = limit;
 }
 
 void RdmaEngine::kick(uint32_t index) {
@@ -503,51 +557,13 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     fail_pending();
 }
 
-void RdmaEngine::destroy_qp(uint32_t qpn) {
-    Qp* qp = qps.find(qpn);
-    if (!qp) return;
-    if (UarState* u = uar(qp->uar)) detach(u->qps, qpn);
-    cqs.put(qp->send_cqn);
-    cqs.put(qp->recv_cqn);
-    if (qp->srqn) srqs.put(qp->srqn);
-    if (qp->async_eqn != HCASIM_EQN_NONE) eqs.put(qp->async_eqn);
-    std::erase(ready_, qpn);
-    qps.erase(qpn);
-}
-
-void RdmaEngine::destroy_cq(uint32_t cqn) {
-    Cq* cq = cqs.find(cqn);
-    if (!cq) return;
-    if (UarState* u = uar(cq->uar)) detach(u->cqs, cqn);
-    if (cq->eqn != HCASIM_EQN_NONE) eqs.put(cq->eqn);
-    if (cq->async_eqn != HCASIM_EQN_NONE) eqs.put(cq->async_eqn);
-    cqs.erase(cqn);
-}
-
-void RdmaEngine::destroy_srq(uint32_t srqn) {
-    Srq* s = srqs.find(srqn);
-    if (!s) return;
-    if (UarState* u = uar(s->uar)) detach(u->srqs, srqn);
-    if (s->async_eqn != HCASIM_EQN_NONE) eqs.put(s->async_eqn);
-    srqs.erase(srqn);
-}
-
-void RdmaEngine::destroy_eq(uint32_t eqn) { eqs.erase(eqn); }
-
 void RdmaEngine::release_owner(uint32_t owner) {
-    // Dependents first: QPs hold CQs, SRQs and EQs; CQs and SRQs hold EQs.
-    std::vector<uint32_t> gone;
-    qps.for_each_owned(owner, [&](uint32_t h, Qp&) { gone.push_back(h); });
-    for (uint32_t h : gone) destroy_qp(h);
-    gone.clear();
-    srqs.for_each_owned(owner, [&](uint32_t h, Srq&) { gone.push_back(h); });
-    for (uint32_t h : gone) destroy_srq(h);
-    gone.clear();
-    cqs.for_each_owned(owner, [&](uint32_t h, Cq&) { gone.push_back(h); });
-    for (uint32_t h : gone) destroy_cq(h);
-    gone.clear();
-    eqs.for_each_owned(owner, [&](uint32_t h, Eq&) { gone.push_back(h); });
-    for (uint32_t h : gone) destroy_eq(h);
+    // Dependents first (QPs hold CQs, SRQs and EQs; CQs and SRQs hold
+    // EQs), so the references another channel's objects hold stay right.
+    qps.release_owner(owner);
+    srqs.release_owner(owner);
+    cqs.release_owner(owner);
+    eqs.release_owner(owner);
     for (uint32_t i = HCASIM_CHANNEL_UAR(HCASIM_NUM_CHANNELS); i < uars_.size(); ++i)
         if (uars_[i].in_use && uars_[i].owner == owner) close_uar(i);
 }

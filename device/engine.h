@@ -20,6 +20,7 @@
 #include "device/mr_engine.h"
 #include "device/object_table.h"
 #include "device/packet.h"
+#include "device/pd.h"
 #include "device/platform.h"
 #include "device/port.h"
 #include "device/qp.h"
@@ -83,8 +84,9 @@ public:
     // `platform` gives DMA, MSI-X and the clock; `format` reads WQEs and
     // writes CQEs and EQEs (device/queue_format.h); `uar_area` is BAR2's
     // UAR pages (page 0 the status page, then HCASIM_NUM_UARS UAR pages of
-    // HCASIM_UAR_PAGE_SIZE bytes), which the engine scans for doorbells.
-    RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_area, MrEngine mr,
+    // HCASIM_UAR_PAGE_SIZE bytes), which the engine scans for doorbells;
+    // `pds`: the PD table, whose users the engine's QPs and SRQs count in.
+    RdmaEngine(Platform& platform, QueueFormat& format, uint8_t* uar_area, MrEngine mr, PdTable& pds,
                const EngineLimits& limits, Tracer& trace);
     ~RdmaEngine();
     RdmaEngine(const RdmaEngine&) = delete;
@@ -104,20 +106,29 @@ public:
     std::optional<uint32_t> alloc_uar(uint32_t owner);  // a non-channel UAR
     UarState* uar(uint32_t index);
 
-    ObjectTable<Eq> eqs;
-    ObjectTable<Cq> cqs;
-    ObjectTable<Qp> qps;
-    ObjectTable<Srq> srqs;
-
-    // Register a new queue with its UAR's doorbell scan.
-    void attach_cq(uint32_t cqn);
-    void attach_qp(uint32_t qpn);
-    void attach_srq(uint32_t srqn);
-    // Tear-down: no CQE or event for the object after these return.
-    void destroy_qp(uint32_t qpn);
-    void destroy_cq(uint32_t cqn);
-    void destroy_srq(uint32_t srqn);
-    void destroy_eq(uint32_t eqn);
+    // Creating a queue object: the engine takes it with its references
+    // (a QP on its PD, CQs, SRQ and async EQ; a CQ on its EQs; an SRQ on
+    // its PD and EQ) and puts it in its UAR's doorbell scan.  The firmware
+    // has validated every handle.  nullopt when the table is full.
+    std::optional<uint32_t> create_eq(Eq eq, uint32_t owner);
+    std::optional<uint32_t> create_cq(Cq cq, uint32_t owner);
+    std::optional<uint32_t> create_qp(Qp qp, uint32_t owner);
+    std::optional<uint32_t> create_srq(Srq srq, uint32_t owner);
+    // Destroying one for its owner: NotFound for another channel's, Busy
+    // while others use it; else no CQE or event for it after this
+    // returns, and its references are given back (the tables' cleanup
+    // hooks).
+    DestroyResult destroy_eq(uint32_t eqn, uint32_t owner) { return eqs.destroy(eqn, owner); }
+    DestroyResult destroy_cq(uint32_t cqn, uint32_t owner) { return cqs.destroy(cqn, owner); }
+    DestroyResult destroy_qp(uint32_t qpn, uint32_t owner) { return qps.destroy(qpn, owner); }
+    DestroyResult destroy_srq(uint32_t srqn, uint32_t owner) { return srqs.destroy(srqn, owner); }
+    // The objects, read-only (commands validate and query through these).
+    const ObjectTable<Eq>& eq_table() const { return eqs; }
+    const ObjectTable<Cq>& cq_table() const { return cqs; }
+    const ObjectTable<Qp>& qp_table() const { return qps; }
+    const ObjectTable<Srq>& srq_table() const { return srqs; }
+    // MODIFY_SRQ: arms the SRQ limit event at `limit` WQEs (0: disarmed).
+    void set_srq_limit(uint32_t srqn, uint32_t limit);
 
     // Applies a validated MODIFY_QP (side effects of the transition:
     // RESET clears the queues, ERR flushes, RTR/RTS set PSNs).
@@ -279,6 +290,17 @@ private:
     void detach(std::vector<uint32_t>& list, uint32_t handle);
     SendWqe* current_send(Qp& qp);
     void fill_route(const Qp& qp, Packet& p) const;
+
+    // The object tables (their cleanup hooks are set in the constructor).
+    PdTable& pds_;
+    ObjectTable<Eq> eqs;
+    ObjectTable<Cq> cqs;
+    ObjectTable<Qp> qps;
+    ObjectTable<Srq> srqs;
+    // The cleanup hooks: what each queue object gives back as it goes.
+    void release_qp(uint32_t qpn, Qp& qp);
+    void release_cq(uint32_t cqn, Cq& cq);
+    void release_srq(uint32_t srqn, Srq& s);
 
     Platform& platform_;
     QueueFormat& format_;

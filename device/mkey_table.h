@@ -45,10 +45,14 @@ struct Mkey {
 // table's handle (index << 8 | generation, as mlx5's mkey index and
 // variant), so lookups are O(1) and a stale key never finds a newer MR.
 // Who refers to an mkey's PD and DMA handle is counted in those tables
-// (firmware/cmd_mkey.cpp), never found by scanning this one.
+// (taken by CREATE_MKEY, given back by the cleanup hook), never found by
+// scanning this one.
 class MkeyTable {
 public:
-    explicit MkeyTable(uint32_t max) : objects_(max) {}
+    explicit MkeyTable(uint32_t max) : objects_("mkey", max) {}
+    // The hook that gives back what an mkey holds (its PD and DMA handle
+    // users), run as it leaves (ObjectTable::set_cleanup).
+    void set_cleanup(ObjectTable<Mkey>::Cleanup fn) { objects_.set_cleanup(std::move(fn)); }
 
     // Inserts m (owner: m.owner) under a fresh key, also stored in m.key;
     // nullopt if full.

@@ -1,5 +1,6 @@
 // A refcounted object table: the one way the device keeps objects (PDs,
-// mkeys, DMA handles, UARs, EQs, CQs, QPs, SRQs).
+// mkeys, DMA handles, EQs, CQs, QPs, SRQs), as rxe's pools (rxe_pool.c)
+// keep its objects.
 //
 // Handles are (index << 8) | generation: lookups are O(1), a stale handle
 // (its slot reused) never finds the new object, and handles fit the 24
@@ -7,23 +8,46 @@
 // the command channel that created it (released with the channel) and how
 // many other objects use it (a user count > 0 makes destroy fail with
 // RESOURCE_BUSY, without scanning other tables).
+//
+// Per type, as rxe_type_info: a name (for traces) and a cleanup hook that
+// runs as an object leaves the table (destroyed, its channel released, or
+// the device reset).  The hook gives back what the object held: the
+// references it took on other objects, its place in doorbell scans.  So
+// whoever creates an object takes its references, and whoever removes it
+// never has to know them.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <utility>
 
 namespace hcasim::device {
 
+// What destroying an object by its owner's command gave.
+enum class DestroyResult {
+    Done,
+    NotFound,  // no such handle, or another channel's object
+    Busy,      // other objects use it (mlx5: RESOURCE_BUSY)
+};
+
 template <class T>
 class ObjectTable {
 public:
-    // max: live objects at most (indexes 1..max; index 0 is never used so
-    // that handle 0 means "none").
-    explicit ObjectTable(uint32_t max) : max_(max) {}
+    using Cleanup = std::function<void(uint32_t handle, T& obj)>;
+
+    // name: the object type ("qp", "cq"); max: live objects at most
+    // (indexes 1..max; index 0 is never used so that handle 0 means
+    // "none").
+    ObjectTable(const char* name, uint32_t max) : name_(name), max_(max) {}
     ObjectTable(const ObjectTable&) = delete;
     ObjectTable& operator=(const ObjectTable&) = delete;
+
+    const char* name() const { return name_; }
+    // The hook erase() runs before an object leaves (set once, by the
+    // table's owner).
+    void set_cleanup(Cleanup fn) { cleanup_ = std::move(fn); }
 
     // Inserts obj; its handle is returned (and stored through `handle_field`
     // by callers that keep one).  nullopt when max objects are live.
@@ -58,6 +82,9 @@ public:
         Slot* s = slot(handle);
         return s && s->owner == owner ? &s->obj : nullptr;
     }
+    const T* find_owned(uint32_t handle, uint32_t owner) const {
+        return const_cast<ObjectTable*>(this)->find_owned(handle, owner);
+    }
     std::optional<uint32_t> owner_of(uint32_t handle) const {
         const Slot* s = const_cast<ObjectTable*>(this)->slot(handle);
         if (!s) return std::nullopt;
@@ -80,14 +107,25 @@ public:
         return s ? s->users : 0;
     }
 
+    // Removes the object (its cleanup hook runs first), whatever its users.
     bool erase(uint32_t handle) {
         Slot* s = slot(handle);
         if (!s) return false;
+        if (cleanup_) cleanup_(handle, s->obj);
         s->live = false;
         s->obj = T{};
         free_.push_back(handle >> 8);
         --live_;
         return true;
+    }
+
+    // A destroy command from `owner`: refused for another's object or one
+    // in use, else erased.
+    DestroyResult destroy(uint32_t handle, uint32_t owner) {
+        if (!find_owned(handle, owner)) return DestroyResult::NotFound;
+        if (busy(handle)) return DestroyResult::Busy;
+        erase(handle);
+        return DestroyResult::Done;
     }
 
     // Calls fn(handle, obj) for every live object.
@@ -138,7 +176,9 @@ private:
         return &s;
     }
 
+    const char* name_;
     uint32_t max_;
+    Cleanup cleanup_;
     uint32_t live_ = 0;
     std::deque<Slot> slots_;   // stable addresses as the table grows
     std::deque<uint32_t> free_;

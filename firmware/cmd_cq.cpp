@@ -24,34 +24,20 @@ CmdStatus cmd_create_cq(FwState& fw, CmdContext& ctx) {
     if (auto st = read_queue_buf(fw, ctx, sizeof(in), in.buf, uint64_t{HCASIM_CQE_SIZE} << in.log_size, cq.ring);
         st.status)
         return st;
-    auto& eng = *fw.engine;
-    auto cqn = eng.cqs.insert(std::move(cq), ctx.channel);
-    if (!cqn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_CQ_EXHAUSTED);
-    if (in.eqn != HCASIM_EQN_NONE) eng.eqs.get(in.eqn);
-    if (in.async_eqn != HCASIM_EQN_NONE) eng.eqs.get(in.async_eqn);
-    eng.attach_cq(*cqn);
-    hcasim_create_cq_out out{};
-    out.cqn = *cqn;
-    ctx.output(out);
-    ctx.detail += fmt::format(" cqn={:#x}", *cqn);
-    return kOk;
+    return created(ctx, fw.engine->create_cq(std::move(cq), ctx.channel), HCASIM_SYND_CQ_EXHAUSTED,
+                   &hcasim_create_cq_out::cqn, "cqn");
 }
 
 CmdStatus cmd_destroy_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_cq_in>();
     ctx.detail = fmt::format("cqn={:#x}", in.cqn);
-    auto& eng = *fw.engine;
-    if (!eng.cqs.find_owned(in.cqn, ctx.channel))
-        return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_CQ_BAD_HANDLE);
-    if (eng.cqs.busy(in.cqn)) return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_CQ_BUSY);
-    eng.destroy_cq(in.cqn);
-    return kOk;
+    return destroyed(fw.engine->destroy_cq(in.cqn, ctx.channel), HCASIM_SYND_CQ_BAD_HANDLE, HCASIM_SYND_CQ_BUSY);
 }
 
 CmdStatus cmd_query_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_cq_in>();
     ctx.detail = fmt::format("cqn={:#x}", in.cqn);
-    const device::Cq* cq = fw.engine->cqs.find_owned(in.cqn, ctx.channel);
+    const device::Cq* cq = fw.engine->cq_table().find_owned(in.cqn, ctx.channel);
     if (!cq) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_CQ_BAD_HANDLE);
     hcasim_query_cq_out out{};
     out.log_size = cq->log_size;
@@ -65,7 +51,7 @@ CmdStatus cmd_modify_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_cq_in>();
     ctx.detail = fmt::format("cqn={:#x} log_size={}", in.cqn, in.log_size);
     auto& eng = *fw.engine;
-    if (!eng.cqs.find_owned(in.cqn, ctx.channel))
+    if (!eng.cq_table().find_owned(in.cqn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_CQ_BAD_HANDLE);
     if ((1ull << std::min(in.log_size, 40u)) > fw.caps.limits.max_cqe)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_QUEUE_BAD_SIZE);

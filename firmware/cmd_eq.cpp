@@ -21,28 +21,19 @@ CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx) {
     if (auto st = read_queue_buf(fw, ctx, sizeof(in), in.buf, sizeof(hcasim_eqe) << in.log_size, eq.ring);
         st.status)
         return st;
-    auto eqn = fw.engine->eqs.insert(std::move(eq), ctx.channel);
-    if (!eqn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_EQ_EXHAUSTED);
-    hcasim_create_eq_out out{};
-    out.eqn = *eqn;
-    ctx.output(out);
-    ctx.detail += fmt::format(" eqn={:#x}", *eqn);
-    return kOk;
+    return created(ctx, fw.engine->create_eq(std::move(eq), ctx.channel), HCASIM_SYND_EQ_EXHAUSTED,
+                   &hcasim_create_eq_out::eqn, "eqn");
 }
 
 CmdStatus cmd_destroy_eq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_eq_in>();
     ctx.detail = fmt::format("eqn={:#x}", in.eqn);
-    if (!fw.engine->eqs.find_owned(in.eqn, ctx.channel))
-        return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_EQ_BAD_HANDLE);
-    if (fw.engine->eqs.busy(in.eqn)) return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_EQ_BUSY);
-    fw.engine->destroy_eq(in.eqn);
-    return kOk;
+    return destroyed(fw.engine->destroy_eq(in.eqn, ctx.channel), HCASIM_SYND_EQ_BAD_HANDLE, HCASIM_SYND_EQ_BUSY);
 }
 
 // An EQ handle in a create command: none, or one of the channel's EQs.
 bool eq_usable(FwState& fw, uint32_t eqn, uint32_t channel) {
-    return eqn == HCASIM_EQN_NONE || fw.engine->eqs.find_owned(eqn, channel) != nullptr;
+    return eqn == HCASIM_EQN_NONE || fw.engine->eq_table().find_owned(eqn, channel) != nullptr;
 }
 
 }  // namespace hcasim::firmware

@@ -105,15 +105,8 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
     default: return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MKEY_BAD_MODE);
     }
     if (st.status) return st;
-    auto key = fw.mkeys.insert(std::move(m));
-    if (!key) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_MKEY_EXHAUSTED);
-    fw.pds.get(in.pdn);
-    if (in.dmah) fw.dmahs.get(in.dmah);  // DEALLOC_DMAH is busy while the MR lives
-    hcasim_create_mkey_out out{};
-    out.mkey = *key;
-    ctx.output(out);
-    ctx.detail += fmt::format(" mkey={:#x}", *key);
-    return kOk;
+    return created(ctx, fw.create_mkey(std::move(m)), HCASIM_SYND_MKEY_EXHAUSTED, &hcasim_create_mkey_out::mkey,
+                   "mkey");
 }
 
 CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx) {
@@ -124,9 +117,7 @@ CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx) {
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_MKEY_BAD_HANDLE);
     ctx.detail += fmt::format(" dma_writes={} tagged_writes={}", m->counters.dma_writes,
                               m->counters.tagged_writes);
-    fw.pds.put(m->pdn);
-    if (m->dmah) fw.dmahs.put(m->dmah);
-    fw.mkeys.erase(in.mkey);
+    fw.mkeys.erase(in.mkey);  // its cleanup gives back its PD and DMA handle
     return kOk;
 }
 

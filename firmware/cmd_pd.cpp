@@ -4,26 +4,15 @@
 namespace hcasim::firmware {
 
 CmdStatus cmd_alloc_pd(FwState& fw, CmdContext& ctx) {
-    auto pdn = fw.pds.insert(Pd{}, ctx.channel);
-    if (!pdn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_PD_EXHAUSTED);
-    hcasim_alloc_pd_out out{};
-    out.pdn = *pdn;
-    ctx.output(out);
-    ctx.detail = fmt::format("pdn={}", *pdn);
-    return kOk;
+    return created(ctx, fw.pds.insert(device::Pd{}, ctx.channel), HCASIM_SYND_PD_EXHAUSTED,
+                   &hcasim_alloc_pd_out::pdn, "pdn");
 }
 
 CmdStatus cmd_dealloc_pd(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_dealloc_pd_in>();
-    ctx.detail = fmt::format("pdn={}", in.pdn);
-    // A channel may only destroy its own objects.
-    auto owner = fw.pds.owner_of(in.pdn);
-    if (!owner || *owner != ctx.channel)
-        return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
-    if (fw.pds.busy(in.pdn))  // MRs, QPs or SRQs use it
-        return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_PD_BUSY);
-    fw.pds.erase(in.pdn);
-    return kOk;
+    ctx.detail = fmt::format("pdn={:#x}", in.pdn);
+    // A channel destroys only its own PDs, and none that MRs, QPs or SRQs use.
+    return destroyed(fw.pds.destroy(in.pdn, ctx.channel), HCASIM_SYND_PD_BAD_HANDLE, HCASIM_SYND_PD_BUSY);
 }
 
 }  // namespace hcasim::firmware

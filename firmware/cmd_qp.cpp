@@ -16,13 +16,13 @@ constexpr CmdStatus bad(uint32_t synd) { return fail(HCASIM_STATUS_BAD_PARAM, sy
 
 CmdStatus check_create(FwState& fw, CmdContext& ctx, const hcasim_create_qp_in& in) {
     const auto& lim = fw.caps.limits;
-    auto& eng = *fw.engine;
+    const auto& eng = *fw.engine;
     if (in.type != qpt::kRc && in.type != qpt::kUc && in.type != qpt::kUd) return bad(HCASIM_SYND_QP_BAD_TYPE);
     if (!fw.pds.find_owned(in.pdn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
-    if (!eng.cqs.find_owned(in.send_cqn, ctx.channel) || !eng.cqs.find_owned(in.recv_cqn, ctx.channel))
+    if (!eng.cq_table().find_owned(in.send_cqn, ctx.channel) || !eng.cq_table().find_owned(in.recv_cqn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_CQ_BAD_HANDLE);
-    if (in.srqn && !eng.srqs.find_owned(in.srqn, ctx.channel))
+    if (in.srqn && !eng.srq_table().find_owned(in.srqn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_SRQ_BAD_HANDLE);
     if (!uar_usable(fw, in.uar, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_UAR_BAD_HANDLE);
@@ -92,37 +92,21 @@ CmdStatus cmd_create_qp(FwState& fw, CmdContext& ctx) {
     qp.sq_sig_all = in.sq_sig_all != 0;
     const uint64_t need = uint64_t{in.sq_offset} + (uint64_t{1} << in.log_sq_size << in.log_sq_stride);
     if (auto st = read_queue_buf(fw, ctx, sizeof(in), in.buf, need, qp.buf); st.status) return st;
-    auto& eng = *fw.engine;
-    auto qpn = eng.qps.insert(std::move(qp), ctx.channel);
-    if (!qpn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_QP_EXHAUSTED);
-    fw.pds.get(in.pdn);
-    eng.cqs.get(in.send_cqn);
-    eng.cqs.get(in.recv_cqn);
-    if (in.srqn) eng.srqs.get(in.srqn);
-    if (in.async_eqn != HCASIM_EQN_NONE) eng.eqs.get(in.async_eqn);
-    eng.attach_qp(*qpn);
-    hcasim_create_qp_out out{};
-    out.qpn = *qpn;
-    ctx.output(out);
-    ctx.detail += fmt::format(" qpn={:#x}", *qpn);
-    return kOk;
+    return created(ctx, fw.engine->create_qp(std::move(qp), ctx.channel), HCASIM_SYND_QP_EXHAUSTED,
+                   &hcasim_create_qp_out::qpn, "qpn");
 }
 
 CmdStatus cmd_destroy_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_qp_in>();
     ctx.detail = fmt::format("qpn={:#x}", in.qpn);
-    auto& eng = *fw.engine;
-    const device::Qp* qp = eng.qps.find_owned(in.qpn, ctx.channel);
-    if (!qp) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_QP_BAD_HANDLE);
-    fw.pds.put(qp->pdn);
-    eng.destroy_qp(in.qpn);
-    return kOk;
+    // Nothing uses a QP: it is never busy.
+    return destroyed(fw.engine->destroy_qp(in.qpn, ctx.channel), HCASIM_SYND_QP_BAD_HANDLE, 0);
 }
 
 CmdStatus cmd_modify_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_qp_in>();
     auto& eng = *fw.engine;
-    device::Qp* qp = eng.qps.find_owned(in.qpn, ctx.channel);
+    const device::Qp* qp = eng.qp_table().find_owned(in.qpn, ctx.channel);
     ctx.detail = fmt::format("qpn={:#x} mask={:#x} state={}", in.qpn, in.attr_mask, in.attr.qp_state);
     if (!qp) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_QP_BAD_HANDLE);
     if ((in.attr_mask & qpa::kCurState) && in.attr.cur_qp_state != qp->state)
@@ -143,7 +127,7 @@ CmdStatus cmd_modify_qp(FwState& fw, CmdContext& ctx) {
 CmdStatus cmd_query_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_qp_in>();
     ctx.detail = fmt::format("qpn={:#x}", in.qpn);
-    const device::Qp* qp = fw.engine->qps.find_owned(in.qpn, ctx.channel);
+    const device::Qp* qp = fw.engine->qp_table().find_owned(in.qpn, ctx.channel);
     if (!qp) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_QP_BAD_HANDLE);
     hcasim_query_qp_out out{};
     out.attr = qp->attr;

@@ -11,7 +11,6 @@ CmdStatus cmd_create_srq(FwState& fw, CmdContext& ctx) {
                              1u << std::min<uint32_t>(in.log_size, 31), 1u << std::min<uint32_t>(in.log_stride, 31),
                              in.max_sge, in.srq_limit);
     const auto& lim = fw.caps.limits;
-    auto& eng = *fw.engine;
     if (!fw.pds.find_owned(in.pdn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_PD_BAD_HANDLE);
     if (!uar_usable(fw, in.uar, ctx.channel))
@@ -34,34 +33,21 @@ CmdStatus cmd_create_srq(FwState& fw, CmdContext& ctx) {
     if (auto st = read_queue_buf(fw, ctx, sizeof(in), in.buf, uint64_t{1} << in.log_size << in.log_stride, s.buf);
         st.status)
         return st;
-    auto srqn = eng.srqs.insert(std::move(s), ctx.channel);
-    if (!srqn) return fail(HCASIM_STATUS_NO_RESOURCES, HCASIM_SYND_SRQ_EXHAUSTED);
-    fw.pds.get(in.pdn);
-    if (in.async_eqn != HCASIM_EQN_NONE) eng.eqs.get(in.async_eqn);
-    eng.attach_srq(*srqn);
-    hcasim_create_srq_out out{};
-    out.srqn = *srqn;
-    ctx.output(out);
-    ctx.detail += fmt::format(" srqn={:#x}", *srqn);
-    return kOk;
+    return created(ctx, fw.engine->create_srq(std::move(s), ctx.channel), HCASIM_SYND_SRQ_EXHAUSTED,
+                   &hcasim_create_srq_out::srqn, "srqn");
 }
 
 CmdStatus cmd_destroy_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_srq_in>();
     ctx.detail = fmt::format("srqn={:#x}", in.srqn);
-    auto& eng = *fw.engine;
-    const device::Srq* s = eng.srqs.find_owned(in.srqn, ctx.channel);
-    if (!s) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_SRQ_BAD_HANDLE);
-    if (eng.srqs.busy(in.srqn)) return fail(HCASIM_STATUS_RESOURCE_BUSY, HCASIM_SYND_SRQ_BUSY);
-    fw.pds.put(s->pdn);
-    eng.destroy_srq(in.srqn);
-    return kOk;
+    return destroyed(fw.engine->destroy_srq(in.srqn, ctx.channel), HCASIM_SYND_SRQ_BAD_HANDLE,
+                     HCASIM_SYND_SRQ_BUSY);
 }
 
 CmdStatus cmd_query_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_srq_in>();
     ctx.detail = fmt::format("srqn={:#x}", in.srqn);
-    const device::Srq* s = fw.engine->srqs.find_owned(in.srqn, ctx.channel);
+    const device::Srq* s = fw.engine->srq_table().find_owned(in.srqn, ctx.channel);
     if (!s) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_SRQ_BAD_HANDLE);
     hcasim_query_srq_out out{};
     out.srq_limit = s->limit;
@@ -74,10 +60,10 @@ CmdStatus cmd_query_srq(FwState& fw, CmdContext& ctx) {
 CmdStatus cmd_modify_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_srq_in>();
     ctx.detail = fmt::format("srqn={:#x} limit={}", in.srqn, in.srq_limit);
-    device::Srq* s = fw.engine->srqs.find_owned(in.srqn, ctx.channel);
+    const device::Srq* s = fw.engine->srq_table().find_owned(in.srqn, ctx.channel);
     if (!s) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_SRQ_BAD_HANDLE);
     if (in.srq_limit > s->entries()) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_SRQ_BAD_LIMIT);
-    s->limit = in.srq_limit;
+    fw.engine->set_srq_limit(in.srqn, in.srq_limit);
     return kOk;
 }
 

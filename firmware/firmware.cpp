@@ -58,11 +58,8 @@ CmdStatus Firmware::execute(uint32_t channel, std::span<const uint8_t> in,
 void Firmware::release_channel(uint32_t channel) {
     // Dependents first: queues hold PDs, CQs, SRQs, EQs; MRs hold PDs,
     // DMs and DMA handles.
+    // (Each object's cleanup hook gives back what it holds.)
     if (state_.engine) state_.engine->release_owner(channel);
-    state_.mkeys.for_each_owned(channel, [&](uint32_t, const device::Mkey& m) {
-        state_.pds.put(m.pdn);  // uses counted in other channels' tables too
-        if (m.dmah) state_.dmahs.put(m.dmah);
-    });
     const size_t mkeys = state_.mkeys.release_owner(channel);
     const size_t dmahs = state_.dmahs.release_owner(channel);
     const size_t pds = state_.pds.release_owner(channel);

@@ -10,6 +10,7 @@
 #include "device/engine.h"
 #include "device/hcasim_format.h"
 #include "device/object_table.h"
+#include "device/pd.h"
 #include "device/tph.h"
 #include "abi/hcasim_abi.h"
 #include "common/trace.h"
@@ -20,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 #include <span>
 #include <string>
@@ -49,9 +51,6 @@ struct HcaCaps {
     uint64_t uar_bar_offset = 0;             // BAR2 offset of the status page
 };
 
-// A protection domain: only its owner and its users (mkeys, QPs, SRQs).
-struct Pd {};
-
 // One SW ICM pool: device-internal memory, never CPU-mapped.
 struct IcmPool {
     IcmPool(uint64_t size, uint64_t gran) : mem(size), alloc(size, gran, 40) {}
@@ -62,18 +61,24 @@ struct IcmPool {
 struct FwState {
     FwState(const HcaCaps& c, uint8_t* memic, Tracer& t)
         : caps(c),
-          pds(c.max_pd),
+          pds("pd", c.max_pd),
           memic(c.memic_size, uint64_t{1} << c.log_memic_alloc_unit, c.log_max_memic_align),
           memic_base(memic),
           trace(t),
           mkeys(c.max_mkeys),
           dmahs(static_cast<uint16_t>(c.tph_st_entries)) {
+        // An mkey leaving gives back its PD and DMA handle (create_mkey
+        // took them).
+        mkeys.set_cleanup([this](uint32_t, device::Mkey& m) {
+            pds.put(m.pdn);
+            if (m.dmah) dmahs.put(m.dmah);
+        });
         for (uint32_t t = 1; t < icm.size(); ++t)
             icm[t] = std::make_unique<IcmPool>(c.sw_icm_size[t], uint64_t{1} << c.log_sw_icm_granularity);
     }
 
     HcaCaps caps;
-    device::ObjectTable<Pd> pds;
+    device::PdTable pds;
     device::MemicAllocator memic;
     uint8_t* memic_base;  // device view of the MEMIC pool (BAR2 memfd)
     Tracer& trace;
@@ -102,8 +107,20 @@ struct FwState {
     std::unique_ptr<device::RdmaEngine> engine;
     void attach_engine(device::Platform& platform, uint8_t* uar_area,
                        device::QueueFormat& format = device::hcasim_queue_format()) {
-        engine = std::make_unique<device::RdmaEngine>(platform, format, uar_area, mr_engine(), caps.limits,
-                                                      trace);
+        engine = std::make_unique<device::RdmaEngine>(platform, format, uar_area, mr_engine(), pds,
+                                                      caps.limits, trace);
+    }
+
+    // A validated mkey into the table, with the references it holds (its
+    // PD; its DMA handle, which DEALLOC_DMAH then refuses).  nullopt when
+    // the table is full.
+    std::optional<uint32_t> create_mkey(device::Mkey m) {
+        const uint32_t pdn = m.pdn, dmah = m.dmah;
+        auto key = mkeys.insert(std::move(m));
+        if (!key) return key;
+        pds.get(pdn);
+        if (dmah) dmahs.get(dmah);
+        return key;
     }
 
     // The engine that performs DMA through mkeys (tags TPH, counts).

@@ -556,7 +556,7 @@ TEST_CASE("SGEs and queue pages outside guest RAM: error CQEs or a create error,
         st = h.run(in, out, 0, {r.mtt});
         CHECK(st.status == HCASIM_STATUS_BAD_PARAM);
         CHECK(st.syndrome == HCASIM_SYND_QUEUE_BAD_DBREC);
-        CHECK(h.eng().cqs.size() == 0);
+        CHECK(h.eng().cq_table().size() == 0);
         MrH m;
         st = h.try_mr(0, m, pdn, 0x1000, 4096, {kRamBase}, HCASIM_ACCESS_LOCAL_WRITE, kOutside);
         CHECK(st.status == HCASIM_STATUS_BAD_PARAM);
@@ -698,7 +698,7 @@ TEST_CASE("the QP of a dead owner: the live peer gets RETRY_EXC_ERR, the dead QP
     w.post(d, {x});
     w.fw.release_channel(1);
     w.eng().close_uar(HCASIM_CHANNEL_UAR(1));  // as the HCA does when the owner leaves
-    CHECK(w.eng().qps.find(d.qpn) == nullptr);
+    CHECK(w.eng().qp_table().find(d.qpn) == nullptr);
     // Channel 1's memory as the dead process left it.
     const std::vector<uint8_t> before(w.host(kRamBase + kArena), w.host(kRamBase + kArena) + kArena);
     // The live QP sends, writes and reads towards the dead QPN.

@@ -215,13 +215,13 @@ std::string InspectServer::handle(const std::string& line) {
             device::TphTag tag;
             const auto err = fw.mr_engine().write(req.at("key"), req.at("addr"), data.data(),
                                                   data.size(), req.value("remote", true), &tag);
-            fw.trace.event("mr_write", "key={:#x} addr={:#x} len={} result={} tph={}",
-                           req.at("key").get<uint32_t>(), req.at("addr").get<uint64_t>(),
-                           data.size(), device::to_string(err),
-                           tag.present ? fmt::format("ph={} st={} mem_type={}", tag.ph,
-                                                     tag.has_st ? fmt::format("{:#x}", tag.st) : "none",
-                                                     tag.mem_type)
-                                       : "none");
+            if (fw.trace.enabled())
+                trace::mr_write(fw.trace, req.at("key").get<uint32_t>(), req.at("addr").get<uint64_t>(),
+                                data.size(), device::to_string(err),
+                                tag.present ? fmt::format("ph={} st={} mem_type={}", tag.ph,
+                                                          tag.has_st ? fmt::format("{:#x}", tag.st) : "none",
+                                                          tag.mem_type)
+                                            : "none");
             if (err != device::MrError::None)
                 return json{{"error", device::to_string(err)}}.dump();
             return json{{"ok", true}, {"tag", tag_json(tag)}}.dump();

@@ -1,6 +1,6 @@
 // hcasim-device: one virtual HCA as a vfio-user server process.
 //
-//   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-]
+//   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-] [--trace-format text|json]
 //                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
 //                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
 //                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--trace-datapath]
@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
         ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30));
     app.add_option("--trace", trace_path, "trace every firmware command to FILE, or - for stderr");
+    std::string trace_format = "text";
+    app.add_option("--trace-format", trace_format,
+                   "text (one line per event) or json (Trace Event Format: Perfetto, chrome://tracing)")
+        ->check(CLI::IsMember({"text", "json"}));
     app.add_option("--fail-cmd", faults,
                    "make a firmware command fail: OPCODE[:STATUS[:COUNT]] (repeatable)");
     app.add_option("--inspect", inspect_path, "serve the inspection interface on this UNIX socket");
@@ -105,7 +109,8 @@ int main(int argc, char** argv) {
     }
 
     hcasim::Tracer trace;
-    if (!trace.open(trace_path)) {
+    if (!trace.open(trace_path, trace_format == "json" ? hcasim::Tracer::Format::Json
+                                                       : hcasim::Tracer::Format::Text)) {
         fmt::print(stderr, "hcasim-device: cannot open trace file {}: {}\n", trace_path,
                    std::strerror(errno));
         return 1;
@@ -161,7 +166,7 @@ int main(int argc, char** argv) {
         }
         boost::asio::signal_set signals(io, SIGTERM, SIGINT);
         signals.async_wait([&](const boost::system::error_code&, int sig) {
-            trace.event("device_exit", "signal={}", sig);
+            hcasim::trace::device_exit(trace, sig);
             inspect.stop();
             server.stop();
             io.stop();
@@ -188,10 +193,10 @@ int main(int argc, char** argv) {
         }
         hcasim::daemon::LoopStats loop_stats;
         hcasim::daemon::run_device_loop(io, hca, policy, loop_stats, hooks);
-        trace.event("device_loop", "scans={} naps={} contended={} idle_sleeps={}", loop_stats.scans,
-                    loop_stats.naps, loop_stats.contended, loop_stats.idle_sleeps);
+        hcasim::trace::device_loop(trace, loop_stats.scans, loop_stats.naps, loop_stats.contended,
+                                   loop_stats.idle_sleeps);
         // The port's final counters (as the inspection interface's "port").
-        trace.event("port", "{}", inspect.handle(R"({"cmd":"port"})"));
+        if (trace.enabled()) hcasim::trace::port(trace, inspect.handle(R"({"cmd":"port"})"));
     } catch (const std::exception& e) {
         fmt::print(stderr, "hcasim-device: {}\n", e.what());
         return 1;

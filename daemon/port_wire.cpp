@@ -26,8 +26,7 @@ std::string PortWire::start() {
                                                opts_.faults, trace_);
     link_.set_on_state([this](bool up) { port_->on_link_state(up); });
     hca_.set_port_backend(port_.get());
-    trace_.event("wire_port", "url=\"{}\" pcap=\"{}\" faults={}", opts_.url, opts_.pcap,
-                 opts_.faults.any() ? "on" : "off");
+    trace::wire_port(trace_, opts_.url, opts_.pcap, opts_.faults.any() ? "on" : "off");
     return "";
 }
 

@@ -42,7 +42,7 @@ void RdmaEngine::qp_error(uint32_t qpn, Qp& qp, uint8_t event) {
     const uint32_t from = qp.state;
     qp.state = qps::kErr;
     qp.attr.qp_state = qps::kErr;
-    trace_.event("qp_state", "qpn={:#x} {}->{} reason=fault", qpn, qps::name(from), qps::name(qps::kErr));
+    trace::qp_state(trace_, qpn, qps::name(from), qps::name(qps::kErr), "fault");
     flush(qpn, qp);
     if (qp.async_eqn != HCASIM_EQN_NONE) {
         if (event != ev::kNone) post_event(qp.async_eqn, HCASIM_EVENT_ASYNC, event, qpn);
@@ -114,7 +114,7 @@ void RdmaEngine::on_ack_timeout(uint32_t qpn, Qp& qp) {
     // retry_cnt + 1 timeouts in a row without progress end the QP (IBTA
     // 9.7.5.2.6: retry_cnt retries after the first try).
     if (qp.comp.retry_left == 0) {
-        trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", qpn, w.index, w.first_psn);
+        trace::retry_exceeded(trace_, qpn, w.index, w.first_psn);
         retire_front(qpn, qp, wc::kRetryExcErr);
         return;
     }
@@ -409,13 +409,13 @@ struct RdmaEngine::Completer {
 
     // retry_cnt + 1 tries without progress (IBTA 9.7.5.2.6).
     static CompStage err_retry(RdmaEngine& e, Ctx& c) {
-        e.trace_.event("retry_exceeded", "qpn={:#x} wqe={} psn={}", c.qpn, front(c).index, c.p.psn);
+        trace::retry_exceeded(e.trace_, c.qpn, front(c).index, c.p.psn);
         e.retire_front(c.qpn, c.qp, wc::kRetryExcErr);
         return CompStage::Done;
     }
 
     static CompStage err_rnr_retry(RdmaEngine& e, Ctx& c) {
-        e.trace_.event("rnr_retry_exceeded", "qpn={:#x} wqe={} psn={}", c.qpn, front(c).index, c.p.psn);
+        trace::rnr_retry_exceeded(e.trace_, c.qpn, front(c).index, c.p.psn);
         e.retire_front(c.qpn, c.qp, wc::kRnrRetryExcErr);
         return CompStage::Done;
     }
@@ -442,8 +442,7 @@ void RdmaEngine::complete_one(Qp& qp, uint32_t qpn, Packet& p) {
     while (s != CompStage::Done) {
         const CompStage next = Completer::kSteps[static_cast<size_t>(s)](*this, c);
         if (trace_dp_ && off_path(next) && !off_path(s))
-            trace_.event("comp_stage", "qpn={:#x} opcode={} psn={} stage={} next={}", qpn, op.name, p.psn,
-                         stage_name(s), stage_name(next));
+            trace::comp_stage(trace_, qpn, op.name, p.psn, stage_name(s), stage_name(next));
         s = next;
     }
 }

@@ -10,6 +10,12 @@
 
 namespace hcasim::device {
 
+namespace {
+const char* event_type_name(uint8_t type) {
+    return type == HCASIM_EVENT_COMPLETION ? "completion" : type == HCASIM_EVENT_ASYNC ? "async" : "unknown";
+}
+}  // namespace
+
 const char* wc_status_name(uint8_t s) {
     static constexpr const char* kNames[] = {
         "SUCCESS", "LOC_LEN_ERR", "LOC_QP_OP_ERR", "LOC_EEC_OP_ERR", "LOC_PROT_ERR",
@@ -55,7 +61,7 @@ void RdmaEngine::set_port(const PortConfig& cfg, PortBackend* backend) {
 void RdmaEngine::port_changed() {
     const bool up = port_active();
     if (auto* st = status_page()) st->port_state = up ? 4 /*ACTIVE*/ : 1 /*DOWN*/;
-    trace_.event("port_state", "port=1 state={}", up ? "ACTIVE" : "DOWN");
+    trace::port_state(trace_, 1, up ? "ACTIVE" : "DOWN");
     std::vector<uint32_t> async;
     eqs.for_each([&](uint32_t h, Eq& eq) {
         if (eq.async) async.push_back(h);
@@ -103,10 +109,8 @@ void RdmaEngine::drop_packet(Qp* qp, uint32_t qpn, const Packet& p, const char* 
     if (qp) ++qp->rx_dropped;
     ++stats_.rx_dropped;
     if (!trace_dp_) return;
-    if (const char* name = op_info(p.opcode).name)
-        trace_.event("rx_drop", "qpn={:#x} opcode={} psn={} reason=\"{}\"", qpn, name, p.psn, why);
-    else
-        trace_.event("rx_drop", "qpn={:#x} opcode={:#x} psn={} reason=\"{}\"", qpn, p.opcode, p.psn, why);
+    const char* name = op_info(p.opcode).name;
+    trace::rx_drop(trace_, qpn, name ? std::string(name) : fmt::format("{:#x}", p.opcode), p.psn, why);
 }
 
 void RdmaEngine::drain_rx() {
@@ -361,7 +365,7 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
     const uint32_t n = 1u << eq->log_size;
     if (eq->ring.dbrec_read(platform_.dma(), dbr::kEqCi, ci) != 0 || eq->pi - ci >= n) {
         ++eq->dropped;
-        trace_.event("eq_overflow", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
+        trace::eq_overflow(trace_, eqn, event_type_name(type), ev::name(ibv_event), obj);
         return;
     }
     if (format_.write_eqe(platform_.dma(), eq->ring, n, eq->pi, EventEntry{type, ibv_event, obj}) != 0) {
@@ -374,7 +378,7 @@ void RdmaEngine::post_event(uint32_t eqn, uint8_t type, uint8_t ibv_event, uint3
         const uint32_t slot = (eqn >> 8) - 1;
         if (slot < HCASIM_MAX_EQS) __atomic_add_fetch(&st->eq_seq[slot], 1, __ATOMIC_RELEASE);
     }
-    trace_.event("eqe", "eqn={:#x} type={} event={} obj={:#x}", eqn, type, ibv_event, obj);
+    if (trace_dp_) trace::eqe(trace_, eqn, event_type_name(type), ev::name(ibv_event), obj);
     platform_.raise_msix(eq->msix_vector);
 }
 
@@ -410,14 +414,14 @@ void RdmaEngine::post_cqe(uint32_t cqn, const Completion& cqe) {
         // IBTA 11.6.2: CQ overrun is a CQ error; the CQE is lost.  A
         // consumer index ahead of the producer reads as an overrun too.
         ++stats_.cq_overflows;
-        trace_.event("cq_overflow", "cqn={:#x} pi={} ci={} entries={}", cqn, cq->pi, ci, n);
+        trace::cq_overflow(trace_, cqn, cq->pi, ci, n);
         cq_error(cqn, *cq, "overrun");
         ++cq->dropped;
         pending_fatal_.push_back(cqe.qpn);
         return;
     }
     if (format_.write_cqe(platform_.dma(), cq->ring, n, cq->pi, cqe) != 0) {
-        trace_.event("cq_dma_fault", "cqn={:#x} pi={}", cqn, cq->pi);
+        trace::cq_dma_fault(trace_, cqn, cq->pi);
         cq_error(cqn, *cq, "ring outside guest memory");
         ++cq->dropped;
         pending_fatal_.push_back(cqe.qpn);
@@ -426,9 +430,8 @@ void RdmaEngine::post_cqe(uint32_t cqn, const Completion& cqe) {
     ++cq->pi;
     ++stats_.cqes;
     if (trace_dp_)
-        trace_.event("cqe", "cqn={:#x} qpn={:#x} wr_id={:#x} opcode={} status={}({}) byte_len={} wqe={} vendor_err={:#x}",
-                     cqn, cqe.qpn, cqe.wr_id, cqe.opcode, wc_status_name(cqe.status), cqe.status,
-                     cqe.byte_len, cqe.wqe_counter, cqe.vendor_err);
+        trace::cqe(trace_, cqn, cqe.qpn, cqe.wr_id, wc::op_name(cqe.opcode), wc_status_name(cqe.status),
+                   cqe.byte_len, cqe.wqe_counter, cqe.vendor_err);
     if (cq->eqn == HCASIM_EQN_NONE) return;
     uint32_t arm = 0;
     if (cq->ring.dbrec_read(platform_.dma(), dbr::kCqArm, arm) != 0) return;
@@ -448,7 +451,7 @@ void RdmaEngine::post_cqe(uint32_t cqn, const Completion& cqe) {
 void RdmaEngine::cq_error(uint32_t cqn, Cq& cq, const char* why) {
     if (cq.overflowed) return;
     cq.overflowed = true;
-    trace_.event("cq_error", "cqn={:#x} reason=\"{}\"", cqn, why);
+    trace::cq_error(trace_, cqn, why);
     if (cq.async_eqn != HCASIM_EQN_NONE) post_event(cq.async_eqn, HCASIM_EVENT_ASYNC, ev::kCqErr, cqn);
     // mlx5: the QPs completing into a CQ in error move to ERR (WQ
     // catastrophic error).  Rare, so a scan of the QPs is fine.
@@ -553,7 +556,7 @@ void RdmaEngine::modify_qp(uint32_t qpn, uint32_t mask, const hcasim_qp_attr& a)
     } else if ((to == qps::kRts || to == qps::kSqd) && from != to) {
         schedule(qpn, *qp);
     }
-    trace_.event("qp_state", "qpn={:#x} {}->{}", qpn, qps::name(from), qps::name(to));
+    trace::qp_state(trace_, qpn, qps::name(from), qps::name(to), "command");
     fail_pending();
 }
 

@@ -16,6 +16,7 @@
 #include "device/work_request.h"
 
 #include <array>
+#include <iterator>
 #include <cstdint>
 
 namespace hcasim::device {
@@ -50,15 +51,41 @@ inline constexpr uint8_t kSuccess = 0, kLocLenErr = 1, kLocQpOpErr = 2, kLocEecO
                          kRetryExcErr = 12, kRnrRetryExcErr = 13, kFatalErr = 19, kGeneralErr = 21;
 inline constexpr uint8_t kOpSend = 0, kOpRdmaWrite = 1, kOpRdmaRead = 2, kOpCompSwap = 3,
                          kOpFetchAdd = 4, kOpRecv = 128, kOpRecvRdmaWithImm = 129;
+// The names the trace prints (rdma-core's, without the prefix).
+inline const char* op_name(uint8_t op) {
+    switch (op) {
+    case kOpSend: return "SEND";
+    case kOpRdmaWrite: return "RDMA_WRITE";
+    case kOpRdmaRead: return "RDMA_READ";
+    case kOpCompSwap: return "COMP_SWAP";
+    case kOpFetchAdd: return "FETCH_ADD";
+    case kOpRecv: return "RECV";
+    case kOpRecvRdmaWithImm: return "RECV_RDMA_WITH_IMM";
+    default: return "UNKNOWN";
+    }
 }
+}  // namespace wc
 namespace wr {
 inline constexpr uint8_t kRdmaWrite = 0, kRdmaWriteImm = 1, kSend = 2, kSendImm = 3, kRdmaRead = 4,
                          kCompSwap = 5, kFetchAdd = 6;
+inline const char* name(uint8_t op) {
+    static constexpr const char* kNames[] = {"RDMA_WRITE", "RDMA_WRITE_WITH_IMM", "SEND", "SEND_WITH_IMM",
+                                             "RDMA_READ", "ATOMIC_CMP_AND_SWP", "ATOMIC_FETCH_AND_ADD"};
+    return op <= kFetchAdd ? kNames[op] : "UNKNOWN";
+}
 }
 namespace ev {
 inline constexpr uint8_t kCqErr = 0, kQpFatal = 1, kQpReqErr = 2, kQpAccessErr = 3, kCommEst = 4,
                          kSqDrained = 5, kPortActive = 9, kPortErr = 10, kSrqErr = 14,
                          kSrqLimitReached = 15, kQpLastWqeReached = 16, kNone = 255;
+inline const char* name(uint8_t e) {
+    static constexpr const char* kNames[] = {
+        "CQ_ERR",       "QP_FATAL",   "QP_REQ_ERR", "QP_ACCESS_ERR",     "COMM_EST",
+        "SQ_DRAINED",   "PATH_MIG",   "PATH_MIG_ERR", "DEVICE_FATAL",    "PORT_ACTIVE",
+        "PORT_ERR",     "LID_CHANGE", "PKEY_CHANGE", "SM_CHANGE",        "SRQ_ERR",
+        "SRQ_LIMIT_REACHED", "QP_LAST_WQE_REACHED", "CLIENT_REREGISTER", "GID_CHANGE", "WQ_FATAL"};
+    return e < std::size(kNames) ? kNames[e] : "NONE";
+}
 }
 
 // One send WQE the requester has taken from the SQ: the decoded request

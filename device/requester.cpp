@@ -89,8 +89,7 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
         qp.req.sq_pi_seen = pi;
     }
     if (qp.req.sq_pi_seen - qp.req.sq_head > qp.sq_entries()) {
-        trace_.event("wqe_bad_doorbell", "qpn={:#x} sq_pi={} head={} entries={}", qpn, qp.req.sq_pi_seen,
-                     qp.req.sq_head, qp.sq_entries());
+        trace::wqe_bad_doorbell(trace_, qpn, qp.req.sq_pi_seen, qp.req.sq_head, qp.sq_entries());
         qp_error(qpn, qp, ev::kQpFatal);
         return false;
     }
@@ -101,8 +100,7 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     qp.req.sq_head += d.slots;
     ++stats_.wqes;
     auto fail = [&](uint8_t status, uint32_t synd, const char* why, uint8_t event = ev::kNone) {
-        trace_.event("wqe_bad", "qpn={:#x} wqe={} opcode={} reason=\"{}\"", qpn, w.index,
-                     w.wr.opcode, why);
+        trace::wqe_bad(trace_, qpn, w.index, wr::name(w.wr.opcode), why);
         // The bad WQE completes in error; the QP goes to ERR and flushes
         // whatever else is outstanding.
         SendWqe bad = w;
@@ -147,11 +145,14 @@ bool RdmaEngine::fetch_wqe(uint32_t qpn, Qp& qp) {
     w.npkts = atomic ? 1 : std::max<uint32_t>(1, (w.length + mtu - 1) / mtu);
     w.first_psn = qp.req.next_psn;
     qp.req.next_psn = psn_add(qp.req.next_psn, w.npkts);
-    if (trace_dp_)
-        trace_.event("wqe", "qpn={:#x} wqe={} wr_id={:#x} opcode={} psn={}..{} length={} flags={:#x}",
-                     qpn, w.index, r.wr_id, r.opcode, w.first_psn, w.last_psn(), w.length,
-                     (r.signaled ? HCASIM_WQE_SIGNALED : 0) | (r.solicited ? HCASIM_WQE_SOLICITED : 0) |
-                         (r.fence ? HCASIM_WQE_FENCE : 0) | (r.is_inline ? HCASIM_WQE_INLINE : 0));
+    if (trace_dp_) {
+        std::string flags;
+        for (const auto& [on, name] : {std::pair{r.signaled, "signaled"}, {r.solicited, "solicited"},
+                                       {r.fence, "fence"}, {r.is_inline, "inline"}})
+            if (on) flags += flags.empty() ? name : std::string("|") + name;
+        trace::wqe(trace_, qpn, w.index, r.wr_id, wr::name(r.opcode), w.first_psn, w.last_psn(), w.length,
+                   flags.empty() ? "none" : flags);
+    }
     return true;
 }
 
@@ -266,7 +267,7 @@ bool RdmaEngine::send_packet_of(uint32_t qpn, Qp& qp, SendWqe& w) {
                 p.data = p.owned.data();
             }
             if (err != MrError::None) {
-                trace_.event("wqe_lkey_fault", "qpn={:#x} wqe={} reason={}", qpn, w.index, to_string(err));
+                trace::wqe_lkey_fault(trace_, qpn, w.index, to_string(err));
                 complete_send(qpn, qp, w, wc::kLocProtErr, 0);
                 w.completed = true;  // still in inflight: the flush must not complete it again
                 qp_error(qpn, qp, ev::kNone);
@@ -393,7 +394,7 @@ void RdmaEngine::rewind(uint32_t qpn, Qp& qp, uint32_t psn) {
         // in pieces) goes first.
         qp.req.send_pos = std::min(qp.req.send_pos, static_cast<uint32_t>(i));
         ++stats_.retries;
-        if (trace_dp_) trace_.event("retry", "qpn={:#x} psn={} wqe={}", qpn, psn, w.index);
+        if (trace_dp_) trace::retry(trace_, qpn, psn, w.index);
         schedule(qpn, qp);
         return;
     }

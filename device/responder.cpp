@@ -86,7 +86,7 @@ void RdmaEngine::send_ack(Qp& qp, uint32_t qpn, const Packet& req, uint8_t syndr
     if ((syndrome & aeth::kTypeMask) == aeth::kTypeRnr) ++stats_.rnr_naks;
     else ++stats_.naks;
     if (trace_dp_ && (syndrome & aeth::kTypeMask) != aeth::kTypeAck)
-        trace_.event("nak", "qpn={:#x} psn={} syndrome={:#x}", qpn, psn, syndrome);
+        trace::nak(trace_, qpn, psn, syndrome);
     emit(a);
 }
 
@@ -119,7 +119,7 @@ void RdmaEngine::flush_acks() {
 void RdmaEngine::srq_error(uint32_t srqn, Srq& s, const char* why) {
     if (s.error) return;
     s.error = true;
-    trace_.event("srq_error", "srqn={:#x} reason=\"{}\"", srqn, why);
+    trace::srq_error(trace_, srqn, why);
     if (s.async_eqn != HCASIM_EQN_NONE) post_event(s.async_eqn, HCASIM_EVENT_ASYNC, ev::kSrqErr, srqn);
 }
 
@@ -162,8 +162,7 @@ RecvTake RdmaEngine::take_recv_wqe(Qp& qp, uint32_t qpn) {
         if (qp.buf.dbrec_read(platform_.dma(), dbr::kRq, pi) != 0) return RecvTake::Fatal;
         if (pi == qp.resp.rq_ci) return RecvTake::Rnr;
         if (pi - qp.resp.rq_ci > qp.rq_entries()) {
-            trace_.event("rq_bad_doorbell", "qpn={:#x} rq_pi={} ci={} entries={}", qpn, pi, qp.resp.rq_ci,
-                         qp.rq_entries());
+            trace::rq_bad_doorbell(trace_, qpn, pi, qp.resp.rq_ci, qp.rq_entries());
             return RecvTake::Fatal;
         }
         d = format_.read_recv_wqe(platform_.dma(), qp.rq(), qp.resp.rq_ci, r.wr);
@@ -677,8 +676,7 @@ void RdmaEngine::respond_one(Qp& qp, uint32_t qpn, Packet& p) {
     while (s != RespStage::Done) {
         const RespStage next = Responder::kSteps[static_cast<size_t>(s)](*this, c);
         if (trace_dp_ && off_path(next) && !off_path(s))
-            trace_.event("resp_stage", "qpn={:#x} opcode={} psn={} stage={} next={}", qpn, c.op.name, p.psn,
-                         stage_name(s), stage_name(next));
+            trace::resp_stage(trace_, qpn, c.op.name, p.psn, stage_name(s), stage_name(next));
         s = next;
     }
 }

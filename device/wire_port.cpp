@@ -193,7 +193,7 @@ bool WirePort::poll() {
 
 void WirePort::drop(WireDrop why, const char* detail) {
     ++stats_.rx_dropped[static_cast<size_t>(why)];
-    trace_.event("wire_drop", "reason=\"{}\" detail=\"{}\"", to_string(why), detail);
+    trace::wire_drop(trace_, to_string(why), detail);
 }
 
 void WirePort::on_frame(const uint8_t* frame, size_t len) {
@@ -232,7 +232,7 @@ void WirePort::drain_arrived() {
 }
 
 void WirePort::on_link_state(bool up) {
-    trace_.event("wire_link", "state={}", up ? "up" : "down");
+    trace::wire_link(trace_, up ? "up" : "down");
     if (!up) {
         arp_.clear();
         stats_.tx_link_drops += tx_queue_.size();  // that connection is gone

@@ -9,7 +9,7 @@ namespace hcasim::firmware {
 
 CmdStatus cmd_create_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_create_cq_in>();
-    ctx.detail = fmt::format("log_size={} uar={} eqn={:#x}", in.log_size, in.uar, in.eqn);
+    ctx.note("log_size={} uar={} eqn={:#x}", in.log_size, in.uar, in.eqn);
     if ((1ull << std::min(in.log_size, 40u)) > fw.caps.limits.max_cqe)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_QUEUE_BAD_SIZE);
     if (!uar_usable(fw, in.uar, ctx.channel))
@@ -30,13 +30,13 @@ CmdStatus cmd_create_cq(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_destroy_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_cq_in>();
-    ctx.detail = fmt::format("cqn={:#x}", in.cqn);
+    ctx.note("cqn={:#x}", in.cqn);
     return destroyed(fw.engine->destroy_cq(in.cqn, ctx.channel), HCASIM_SYND_CQ_BAD_HANDLE, HCASIM_SYND_CQ_BUSY);
 }
 
 CmdStatus cmd_query_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_cq_in>();
-    ctx.detail = fmt::format("cqn={:#x}", in.cqn);
+    ctx.note("cqn={:#x}", in.cqn);
     const device::Cq* cq = fw.engine->cq_table().find_owned(in.cqn, ctx.channel);
     if (!cq) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_CQ_BAD_HANDLE);
     hcasim_query_cq_out out{};
@@ -49,7 +49,7 @@ CmdStatus cmd_query_cq(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_modify_cq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_cq_in>();
-    ctx.detail = fmt::format("cqn={:#x} log_size={}", in.cqn, in.log_size);
+    ctx.note("cqn={:#x} log_size={}", in.cqn, in.log_size);
     auto& eng = *fw.engine;
     if (!eng.cq_table().find_owned(in.cqn, ctx.channel))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_CQ_BAD_HANDLE);
@@ -65,7 +65,7 @@ CmdStatus cmd_modify_cq(FwState& fw, CmdContext& ctx) {
     hcasim_modify_cq_out out{};
     out.moved = static_cast<uint32_t>(moved);
     ctx.output(out);
-    ctx.detail += fmt::format(" moved={}", moved);
+    ctx.note("moved={}", moved);
     return kOk;
 }
 

@@ -7,7 +7,7 @@ namespace hcasim::firmware {
 
 CmdStatus cmd_alloc_dmah(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_alloc_dmah_in>();
-    ctx.detail = fmt::format("flags={:#x} cpu={} ph={} mem_type={}", in.flags, in.cpu_id, in.ph,
+    ctx.note("flags={:#x} cpu={} ph={} mem_type={}", in.flags, in.cpu_id, in.ph,
                              in.mem_type);
     if (!(fw.caps.caps & HCASIM_CAP_TPH))
         return fail(HCASIM_STATUS_BAD_OP, HCASIM_SYND_DMAH_NOT_SUPPORTED);
@@ -34,13 +34,13 @@ CmdStatus cmd_alloc_dmah(FwState& fw, CmdContext& ctx) {
     out.st_index = got->st_index;
     out.st_value = got->st_value;
     ctx.output(out);
-    ctx.detail += fmt::format(" dmah={} st_index={:#x} st={:#x}", *h, out.st_index, out.st_value);
+    ctx.note("dmah={:#x} st_index={:#x} st={:#x}", *h, out.st_index, out.st_value);
     return kOk;
 }
 
 CmdStatus cmd_dealloc_dmah(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_dealloc_dmah_in>();
-    ctx.detail = fmt::format("dmah={}", in.dmah);
+    ctx.note("dmah={:#x}", in.dmah);
     const device::Dmah* d = fw.dmahs.find(in.dmah);
     if (!d || d->owner != ctx.channel)
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_DMAH_BAD_HANDLE);

@@ -7,7 +7,7 @@ namespace hcasim::firmware {
 
 CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_create_eq_in>();
-    ctx.detail = fmt::format("log_size={} msix_vector={:#x} {}", in.log_size, in.msix_vector,
+    ctx.note("log_size={} msix_vector={:#x} {}", in.log_size, in.msix_vector,
                              in.hdr.op_mod == HCASIM_EQ_OPMOD_ASYNC ? "async" : "completion");
     if (in.hdr.op_mod != HCASIM_EQ_OPMOD_COMPLETION && in.hdr.op_mod != HCASIM_EQ_OPMOD_ASYNC)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_BAD_OP_MOD);
@@ -27,7 +27,7 @@ CmdStatus cmd_create_eq(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_destroy_eq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_eq_in>();
-    ctx.detail = fmt::format("eqn={:#x}", in.eqn);
+    ctx.note("eqn={:#x}", in.eqn);
     return destroyed(fw.engine->destroy_eq(in.eqn, ctx.channel), HCASIM_SYND_EQ_BAD_HANDLE, HCASIM_SYND_EQ_BUSY);
 }
 

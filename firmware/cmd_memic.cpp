@@ -21,7 +21,7 @@ std::string head_hex(const uint8_t* p, uint64_t len) {
 
 CmdStatus cmd_alloc_memic(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_alloc_memic_in>();
-    ctx.detail = fmt::format("length={} log_align={}", in.length, in.log_alignment);
+    ctx.note("length={} log_align={}", in.length, in.log_alignment);
     if (!(fw.caps.caps & HCASIM_CAP_MEMIC) || fw.caps.memic_size == 0)
         return fail(HCASIM_STATUS_BAD_OP, HCASIM_SYND_MEMIC_NOT_SUPPORTED);
     auto r = fw.memic.allocate(in.length, in.log_alignment, ctx.channel);
@@ -38,13 +38,13 @@ CmdStatus cmd_alloc_memic(FwState& fw, CmdContext& ctx) {
     hcasim_alloc_memic_out out{};
     out.memic_addr = fw.caps.memic_bar_offset + r.addr;
     ctx.output(out);
-    ctx.detail += fmt::format(" memic_addr={:#x}", out.memic_addr);
+    ctx.note("memic_addr={:#x}", out.memic_addr);
     return kOk;
 }
 
 CmdStatus cmd_dealloc_memic(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_dealloc_memic_in>();
-    ctx.detail = fmt::format("memic_addr={:#x} length={}", in.memic_addr, in.length);
+    ctx.note("memic_addr={:#x} length={}", in.memic_addr, in.length);
     const uint64_t rel = in.memic_addr - fw.caps.memic_bar_offset;
     auto owner = fw.memic.owner_of(rel);
     if (in.memic_addr < fw.caps.memic_bar_offset || !owner || *owner != ctx.channel)
@@ -57,13 +57,13 @@ CmdStatus cmd_dealloc_memic(FwState& fw, CmdContext& ctx) {
     if (fw.memic.release(rel, in.length) != device::MemicAllocator::Error::None)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_ADDR);
     fw.memic_ops.erase(rel);
-    ctx.detail += fmt::format(" device_bytes={}", head_hex(fw.memic_base + rel, in.length));
+    if (ctx.tracing) ctx.note("device_bytes={}", head_hex(fw.memic_base + rel, in.length));
     return kOk;
 }
 
 CmdStatus cmd_modify_memic(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_memic_in>();
-    ctx.detail = fmt::format("memic_addr={:#x} op={}", in.memic_addr, in.op);
+    ctx.note("memic_addr={:#x} op={}", in.memic_addr, in.op);
     if (in.op >= HCASIM_MEMIC_NUM_OPS || fw.caps.memic_op_stride == 0)
         return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_MEMIC_BAD_OP);
     const uint64_t rel = in.memic_addr - fw.caps.memic_bar_offset;
@@ -74,7 +74,7 @@ CmdStatus cmd_modify_memic(FwState& fw, CmdContext& ctx) {
     hcasim_modify_memic_out out{};
     out.op_addr = fw.caps.memic_op_offset + in.op * fw.caps.memic_op_stride + rel;
     ctx.output(out);
-    ctx.detail += fmt::format(" op_addr={:#x}", out.op_addr);
+    ctx.note("op_addr={:#x}", out.op_addr);
     return kOk;
 }
 

@@ -64,7 +64,7 @@ CmdStatus check_icm(FwState& fw, CmdContext& ctx, const hcasim_create_mkey_in& i
 
 CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_create_mkey_in>();
-    ctx.detail = fmt::format("pdn={} access={:#x} iova={:#x} length={} mode={} start={:#x} dmah={} num_mtt={}",
+    ctx.note("pdn={:#x} access={:#x} iova={:#x} length={} mode={} start={:#x} dmah={:#x} num_mtt={}",
                              in.pdn, in.access, in.iova, in.length, in.mode, in.start, in.dmah,
                              in.num_mtt);
     if (!owned_pd(fw, in.pdn, ctx.channel))
@@ -112,10 +112,10 @@ CmdStatus cmd_create_mkey(FwState& fw, CmdContext& ctx) {
 CmdStatus cmd_destroy_mkey(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_mkey_in>();
     const device::Mkey* m = fw.mkeys.find(in.mkey);
-    ctx.detail = fmt::format("mkey={:#x}", in.mkey);
+    ctx.note("mkey={:#x}", in.mkey);
     if (!m || m->owner != ctx.channel)
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_MKEY_BAD_HANDLE);
-    ctx.detail += fmt::format(" dma_writes={} tagged_writes={}", m->counters.dma_writes,
+    ctx.note("dma_writes={} tagged_writes={}", m->counters.dma_writes,
                               m->counters.tagged_writes);
     fw.mkeys.erase(in.mkey);  // its cleanup gives back its PD and DMA handle
     return kOk;

@@ -10,7 +10,7 @@ CmdStatus cmd_alloc_pd(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_dealloc_pd(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_dealloc_pd_in>();
-    ctx.detail = fmt::format("pdn={:#x}", in.pdn);
+    ctx.note("pdn={:#x}", in.pdn);
     // A channel destroys only its own PDs, and none that MRs, QPs or SRQs use.
     return destroyed(fw.pds.destroy(in.pdn, ctx.channel), HCASIM_SYND_PD_BAD_HANDLE, HCASIM_SYND_PD_BUSY);
 }

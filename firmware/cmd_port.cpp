@@ -6,7 +6,7 @@ namespace hcasim::firmware {
 
 CmdStatus cmd_query_port(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_port_in>();
-    ctx.detail = fmt::format("port={}", in.port);
+    ctx.note("port={}", in.port);
     if (in.port != 1) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_PORT_BAD_NUM);
     const auto& eng = *fw.engine;
     const auto& pc = eng.port();
@@ -29,7 +29,7 @@ CmdStatus cmd_query_port(FwState& fw, CmdContext& ctx) {
         out.gids[i].type = i == 0 ? HCASIM_GID_TYPE_ROCE_V1 : HCASIM_GID_TYPE_ROCE_V2;
     }
     ctx.output(out);
-    ctx.detail += fmt::format(" state={} mtu={}", out.state, pc.mtu);
+    ctx.note("state={} mtu={}", out.state, pc.mtu);
     return kOk;
 }
 

@@ -68,7 +68,7 @@ CmdStatus check_attrs(FwState& fw, uint32_t mask, const hcasim_qp_attr& a) {
 
 CmdStatus cmd_create_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_create_qp_in>();
-    ctx.detail = fmt::format("type={} pdn={:#x} scq={:#x} rcq={:#x} srqn={:#x} uar={} sq={}x{} rq={}x{}",
+    ctx.note("type={} pdn={:#x} scq={:#x} rcq={:#x} srqn={:#x} uar={} sq={}x{} rq={}x{}",
                              in.type, in.pdn, in.send_cqn, in.recv_cqn, in.srqn, in.uar,
                              1u << std::min<uint32_t>(in.log_sq_size, 31), 1u << std::min<uint32_t>(in.log_sq_stride, 31),
                              1u << std::min<uint32_t>(in.log_rq_size, 31), 1u << std::min<uint32_t>(in.log_rq_stride, 31));
@@ -98,7 +98,7 @@ CmdStatus cmd_create_qp(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_destroy_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_qp_in>();
-    ctx.detail = fmt::format("qpn={:#x}", in.qpn);
+    ctx.note("qpn={:#x}", in.qpn);
     // Nothing uses a QP: it is never busy.
     return destroyed(fw.engine->destroy_qp(in.qpn, ctx.channel), HCASIM_SYND_QP_BAD_HANDLE, 0);
 }
@@ -107,7 +107,7 @@ CmdStatus cmd_modify_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_qp_in>();
     auto& eng = *fw.engine;
     const device::Qp* qp = eng.qp_table().find_owned(in.qpn, ctx.channel);
-    ctx.detail = fmt::format("qpn={:#x} mask={:#x} state={}", in.qpn, in.attr_mask, in.attr.qp_state);
+    ctx.note("qpn={:#x} mask={:#x}", in.qpn, in.attr_mask);
     if (!qp) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_QP_BAD_HANDLE);
     if ((in.attr_mask & qpa::kCurState) && in.attr.cur_qp_state != qp->state)
         return bad(HCASIM_SYND_QP_BAD_CUR_STATE);
@@ -119,14 +119,14 @@ CmdStatus cmd_modify_qp(FwState& fw, CmdContext& ctx) {
     case QpTransitionError::BadAttrMask: return bad(HCASIM_SYND_QP_BAD_ATTR_MASK);
     }
     if (auto st = check_attrs(fw, in.attr_mask, in.attr); st.status) return st;
-    ctx.detail += fmt::format(" {}->{}", qp_state_name(cur), qp_state_name(next));
+    ctx.note("from={} to={}", qp_state_name(cur), qp_state_name(next));
     eng.modify_qp(in.qpn, in.attr_mask, in.attr);
     return kOk;
 }
 
 CmdStatus cmd_query_qp(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_qp_in>();
-    ctx.detail = fmt::format("qpn={:#x}", in.qpn);
+    ctx.note("qpn={:#x}", in.qpn);
     const device::Qp* qp = fw.engine->qp_table().find_owned(in.qpn, ctx.channel);
     if (!qp) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_QP_BAD_HANDLE);
     hcasim_query_qp_out out{};

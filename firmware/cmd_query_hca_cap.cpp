@@ -51,7 +51,7 @@ CmdStatus cmd_query_hca_cap(FwState& fw, CmdContext& ctx) {
     out.max_msg_sz = lim.max_msg;
     out.local_ca_ack_delay = 16;
     ctx.output(out);
-    ctx.detail = fmt::format("memic_size={} max_pd={}", out.memic_bar_size, out.max_pd);
+    ctx.note("memic_size={} max_pd={}", out.memic_bar_size, out.max_pd);
     return kOk;
 }
 

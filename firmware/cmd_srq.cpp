@@ -7,7 +7,7 @@ namespace hcasim::firmware {
 
 CmdStatus cmd_create_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_create_srq_in>();
-    ctx.detail = fmt::format("pdn={:#x} size={} stride={} max_sge={} limit={}", in.pdn,
+    ctx.note("pdn={:#x} size={} stride={} max_sge={} limit={}", in.pdn,
                              1u << std::min<uint32_t>(in.log_size, 31), 1u << std::min<uint32_t>(in.log_stride, 31),
                              in.max_sge, in.srq_limit);
     const auto& lim = fw.caps.limits;
@@ -39,14 +39,14 @@ CmdStatus cmd_create_srq(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_destroy_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_destroy_srq_in>();
-    ctx.detail = fmt::format("srqn={:#x}", in.srqn);
+    ctx.note("srqn={:#x}", in.srqn);
     return destroyed(fw.engine->destroy_srq(in.srqn, ctx.channel), HCASIM_SYND_SRQ_BAD_HANDLE,
                      HCASIM_SYND_SRQ_BUSY);
 }
 
 CmdStatus cmd_query_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_query_srq_in>();
-    ctx.detail = fmt::format("srqn={:#x}", in.srqn);
+    ctx.note("srqn={:#x}", in.srqn);
     const device::Srq* s = fw.engine->srq_table().find_owned(in.srqn, ctx.channel);
     if (!s) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_SRQ_BAD_HANDLE);
     hcasim_query_srq_out out{};
@@ -59,7 +59,7 @@ CmdStatus cmd_query_srq(FwState& fw, CmdContext& ctx) {
 
 CmdStatus cmd_modify_srq(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_modify_srq_in>();
-    ctx.detail = fmt::format("srqn={:#x} limit={}", in.srqn, in.srq_limit);
+    ctx.note("srqn={:#x} limit={}", in.srqn, in.srq_limit);
     const device::Srq* s = fw.engine->srq_table().find_owned(in.srqn, ctx.channel);
     if (!s) return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_SRQ_BAD_HANDLE);
     if (in.srq_limit > s->entries()) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_SRQ_BAD_LIMIT);

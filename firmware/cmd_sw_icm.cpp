@@ -19,7 +19,7 @@ IcmPool* pool_for(FwState& fw, uint32_t type) {
 
 CmdStatus cmd_alloc_sw_icm(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_alloc_sw_icm_in>();
-    ctx.detail = fmt::format("type={} length={}", in.type, in.length);
+    ctx.note("type={} length={}", in.type, in.length);
     if (!fw.caps.privileged) return fail(HCASIM_STATUS_BAD_SYS_STATE, HCASIM_SYND_NOT_PRIVILEGED);
     IcmPool* pool = pool_for(fw, in.type);
     if (!pool || pool->mem.empty()) return fail(HCASIM_STATUS_BAD_PARAM, HCASIM_SYND_SW_ICM_BAD_TYPE);
@@ -36,13 +36,13 @@ CmdStatus cmd_alloc_sw_icm(FwState& fw, CmdContext& ctx) {
     hcasim_alloc_sw_icm_out out{};
     out.icm_addr = HcaCaps::sw_icm_base(in.type) + r.addr;
     ctx.output(out);
-    ctx.detail += fmt::format(" icm_addr={:#x}", out.icm_addr);
+    ctx.note("icm_addr={:#x}", out.icm_addr);
     return kOk;
 }
 
 CmdStatus cmd_dealloc_sw_icm(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_dealloc_sw_icm_in>();
-    ctx.detail = fmt::format("type={} icm_addr={:#x} length={}", in.type, in.icm_addr, in.length);
+    ctx.note("type={} icm_addr={:#x} length={}", in.type, in.icm_addr, in.length);
     IcmPool* pool = pool_for(fw, in.type);
     const uint64_t base = HcaCaps::sw_icm_base(in.type);
     if (!pool || in.icm_addr < base)

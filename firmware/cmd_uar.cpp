@@ -10,13 +10,13 @@ CmdStatus cmd_alloc_uar(FwState& fw, CmdContext& ctx) {
     hcasim_alloc_uar_out out{};
     out.uar = *uar;
     ctx.output(out);
-    ctx.detail = fmt::format("uar={}", *uar);
+    ctx.note("uar={}", *uar);
     return kOk;
 }
 
 CmdStatus cmd_dealloc_uar(FwState& fw, CmdContext& ctx) {
     const auto in = ctx.input<hcasim_dealloc_uar_in>();
-    ctx.detail = fmt::format("uar={}", in.uar);
+    ctx.note("uar={}", in.uar);
     auto* u = fw.engine->uar(in.uar);
     if (!u || u->owner != ctx.channel || in.uar < HCASIM_CHANNEL_UAR(HCASIM_NUM_CHANNELS))
         return fail(HCASIM_STATUS_BAD_RESOURCE, HCASIM_SYND_UAR_BAD_HANDLE);

@@ -30,11 +30,11 @@ bool run_cmdq_entry(device::DmaSpace& dma, Firmware& fw, uint32_t channel,
     const uint64_t addr = cmdq_addr + uint64_t{index % HCASIM_CMDQ_ENTRIES} * HCASIM_CMDQ_ENTRY_SIZE;
     hcasim_cmdq_entry e{};
     if (int err = dma.read(addr, &e, sizeof(e))) {
-        trace.event("cmdq_dma_fault", "ch={} entry={} addr={:#x} errno={}", channel, index, addr, err);
+        trace::cmdq_dma_fault(trace, channel, index, addr, err);
         return false;
     }
     if (!(e.own & HCASIM_CMD_OWN_HW)) {
-        trace.event("cmdq_spurious_doorbell", "ch={} entry={}", channel, index);
+        trace::cmdq_spurious_doorbell(trace, channel, index);
         return true;
     }
     const auto t0 = std::chrono::steady_clock::now();
@@ -43,8 +43,8 @@ bool run_cmdq_entry(device::DmaSpace& dma, Firmware& fw, uint32_t channel,
                                              std::chrono::steady_clock::now() - t0)
                                              .count());
     if (e.delivery_status != HCASIM_DELIVERY_OK)
-        trace.event("cmdq_delivery_error", "ch={} entry={} delivery_status={:#x} in_ptr={:#x} out_ptr={:#x} in_len={} out_len={}",
-                    channel, index, e.delivery_status, e.in_ptr, e.out_ptr, e.in_len, e.out_len);
+        trace::cmdq_delivery_error(trace, channel, index, e.delivery_status, e.in_ptr, e.out_ptr, e.in_len,
+                                   e.out_len);
     // Everything but ownership first; ownership goes back to software last.
     if (dma.write(addr, &e, sizeof(e)) != 0) return false;
     std::atomic_thread_fence(std::memory_order_release);

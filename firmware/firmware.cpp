@@ -36,7 +36,7 @@ CmdStatus Firmware::execute(uint32_t channel, std::span<const uint8_t> in,
     std::memcpy(&hdr, in.data(), std::min(sizeof(hdr), in.size()));
     const CommandDesc* desc = find_command(hdr.opcode);
 
-    CmdContext ctx{channel, in, out, {}};
+    CmdContext ctx{channel, in, out, state_.trace.enabled(), {}};
     const CmdStatus st = validate_and_run(state_, faults_, ctx, desc);
 
     if (out.size() >= sizeof(hcasim_cmd_out_hdr)) {
@@ -49,9 +49,10 @@ CmdStatus Firmware::execute(uint32_t channel, std::span<const uint8_t> in,
     }
     const double us =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-    state_.trace.event("fw_cmd", "ch={} op={}({:#x}) op_mod={} {} status={}({:#x}) syndrome={:#x} latency_us={:.1f}",
-                       channel, opcode_name(hdr.opcode), hdr.opcode, hdr.op_mod, ctx.detail,
-                       status_name(st.status), st.status, st.syndrome, us);
+    if (state_.trace.enabled())
+        trace::fw_cmd(state_.trace, channel, fmt::format("{}({:#x})", opcode_name(hdr.opcode), hdr.opcode),
+                      hdr.op_mod, ctx.detail, fmt::format("{}({:#x})", status_name(st.status), st.status),
+                      st.syndrome, us);
     return st;
 }
 
@@ -69,8 +70,7 @@ void Firmware::release_channel(uint32_t channel) {
         if (pool) icm += pool->alloc.release_owner(channel);
     for (auto it = state_.memic_ops.begin(); it != state_.memic_ops.end();)
         it = state_.memic.owner_of(it->first) ? std::next(it) : state_.memic_ops.erase(it);
-    state_.trace.event("fw_reclaim", "ch={} pds={} memic_blocks={} mkeys={} dmahs={} icm_blocks={}",
-                       channel, pds, memic, mkeys, dmahs, icm);
+    trace::fw_reclaim(state_.trace, channel, pds, memic, mkeys, dmahs, icm);
 }
 
 void Firmware::reset() {
@@ -82,7 +82,7 @@ void Firmware::reset() {
         if (pool) pool->alloc.clear();
     state_.pds.clear();
     state_.memic.clear();
-    state_.trace.event("fw_reset", "all objects destroyed");
+    trace::fw_reset(state_.trace);
 }
 
 }  // namespace hcasim::firmware

@@ -139,7 +139,17 @@ struct CmdContext {
     uint32_t channel;                // command channel that sent it (owner)
     std::span<const uint8_t> in;     // input mailbox, header included
     std::span<uint8_t> out;          // output mailbox, zeroed, header included
+    bool tracing = false;            // the trace is on: note() records
     std::string detail;              // "key=value ..." for the trace
+
+    // Adds key=value text to the command's trace line; formats nothing
+    // when tracing is off.
+    template <class... Args>
+    void note(fmt::format_string<Args...> f, Args&&... args) {
+        if (!tracing) return;
+        if (!detail.empty()) detail += ' ';
+        fmt::format_to(std::back_inserter(detail), f, std::forward<Args>(args)...);
+    }
 
     template <class T>
     T input() const {

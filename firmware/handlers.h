@@ -48,7 +48,7 @@ CmdStatus created(CmdContext& ctx, std::optional<uint32_t> handle, uint32_t exha
     Out out{};
     out.*field = *handle;
     ctx.output(out);
-    ctx.detail += fmt::format("{}{}={:#x}", ctx.detail.empty() ? "" : " ", name, *handle);
+    ctx.note("{}={:#x}", name, *handle);
     return kOk;
 }
 

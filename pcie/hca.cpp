@@ -108,7 +108,7 @@ void Hca::write_reg(uint32_t off, uint32_t value) {
         wake(value);
         return;
     }
-    trace_.event("bar0_write_ignored", "offset={:#x} value={:#x}", off, value);
+    trace::bar0_write_ignored(trace_, off, value);
 }
 
 uint32_t Hca::read_channel(uint32_t ch, uint32_t reg) const {
@@ -139,7 +139,7 @@ void Hca::write_channel(uint32_t ch, uint32_t reg, uint32_t value) {
     case HCASIM_CH_OWNER:
         if (value == 0) {
             if (c.owner != 0) {
-                trace_.event("channel_release", "ch={} owner={:#x}", ch, c.owner);
+                trace::channel_release(trace_, ch, c.owner);
                 fw_.release_channel(ch);
                 engine().close_uar(HCASIM_CHANNEL_UAR(ch));
             }
@@ -147,11 +147,12 @@ void Hca::write_channel(uint32_t ch, uint32_t reg, uint32_t value) {
         } else if (c.owner == 0) {
             c.owner = value;
             engine().open_uar(HCASIM_CHANNEL_UAR(ch), ch);
-            trace_.event("channel_claim", "ch={} owner={:#x}", ch, value);
+            trace::channel_claim(trace_, ch, value);
         }
         break;
     case HCASIM_CH_MSIX_VECTOR: c.msix_vector = value; break;
-    default: trace_.event("bar0_write_ignored", "ch={} reg={:#x} value={:#x}", ch, reg, value);
+    default:
+        trace::bar0_write_ignored(trace_, HCASIM_CHANNEL_BASE + ch * HCASIM_CHANNEL_STRIDE + reg, value);
     }
 }
 
@@ -164,12 +165,12 @@ bool Hca::run_commands(uint32_t ch) {
     const uint32_t pi = __atomic_load_n(&uar->cmd_pi, __ATOMIC_ACQUIRE);
     if (pi == c.cmd_ci) return false;
     if (bus_master_ && !bus_master_()) {
-        trace_.event("doorbell_ignored", "ch={} reason=bus mastering disabled", ch);
+        trace::doorbell_ignored(trace_, ch, "bus mastering disabled");
         c.cmd_ci = pi;
         return false;
     }
     if (pi - c.cmd_ci > HCASIM_CMDQ_ENTRIES) {
-        trace_.event("doorbell_beyond_ring", "ch={} cmd_pi={} ci={}", ch, pi, c.cmd_ci);
+        trace::doorbell_beyond_ring(trace_, ch, pi, c.cmd_ci);
         c.cmd_ci = pi;  // a doorbell beyond the ring: skip, keep serving
         return false;
     }
@@ -189,7 +190,7 @@ void Hca::ring_legacy_doorbell(uint32_t ch, uint32_t index) {
     auto run = [this, ch, index] {
         Channel& c = channels_[ch];
         if (c.owner == 0 || c.cmdq_addr == 0 || (bus_master_ && !bus_master_())) {
-            trace_.event("doorbell_ignored", "ch={} reason=channel not set up or bus mastering off", ch);
+            trace::doorbell_ignored(trace_, ch, "channel not set up or bus mastering off");
             return;
         }
         if (firmware::run_cmdq_entry(dma_, fw_, ch, c.cmdq_addr, index)) {
@@ -248,7 +249,7 @@ int Hca::memic_op_access(uint64_t bar_off, std::span<uint8_t> data, bool write) 
     const bool enabled = block && op < HCASIM_MEMIC_NUM_OPS && rel + n <= block->start + block->length &&
                          (fw.memic_ops.count(block->start) && (fw.memic_ops[block->start] >> op) & 1);
     if (!enabled) {
-        trace_.event("memic_op_ignored", "bar2_offset={:#x} op={} {}", bar_off, op, write ? "write" : "read");
+        trace::memic_op_ignored(trace_, bar_off, op, write ? "write" : "read");
         if (!write) std::fill(data.begin(), data.end(), uint8_t{0});
         return 0;
     }
@@ -269,7 +270,7 @@ int Hca::memic_op_access(uint64_t bar_off, std::span<uint8_t> data, bool write) 
         const uint64_t one = 1;
         std::memcpy(cell, &one, n);
     }
-    trace_.event("memic_op", "op={} pool_offset={:#x} size={} old={:#x}", op, rel, n, old);
+    trace::memic_op(trace_, op, rel, n, old);
     return 0;
 }
 

@@ -35,12 +35,11 @@ std::span<const uint8_t> bytes_of(const auto& v) {
 int VfioUserServer::transact(Command cmd, std::span<const uint8_t> payload, Msg& rep) {
     const ClientPtr c = client_;
     if (!c || c->closed) {
-        trace_.event("vfu_dma_error", "cmd={} reason=no client", command_name(static_cast<uint16_t>(cmd)));
+        trace::vfu_dma_error(trace_, command_name(static_cast<uint16_t>(cmd)), 0, "no client");
         return EIO;
     }
     if (dma_depth_ >= kMaxDmaDepth) {
-        trace_.event("vfu_dma_error", "cmd={} reason=too many DMA messages in flight ({})",
-                     command_name(static_cast<uint16_t>(cmd)), dma_depth_);
+        trace::vfu_dma_error(trace_, command_name(static_cast<uint16_t>(cmd)), 0, "too many DMA messages in flight");
         return EIO;
     }
     const uint16_t id = next_msg_id_;
@@ -59,8 +58,7 @@ int VfioUserServer::transact(Command cmd, std::span<const uint8_t> payload, Msg&
         result = t.reply.is_error() ? (t.reply.hdr.error ? static_cast<int>(t.reply.hdr.error) : EIO) : 0;
         rep = std::move(t.reply);
     } else {
-        trace_.event("vfu_dma_error", "cmd={} msg_id={} reason={}",
-                     command_name(static_cast<uint16_t>(cmd)), id,
+        trace::vfu_dma_error(trace_, command_name(static_cast<uint16_t>(cmd)), id,
                      c->closed || c->hangup ? "client left"
                      : io_.stopped()        ? "server stopping"
                                             : "no reply in time");
@@ -77,7 +75,7 @@ int VfioUserServer::transact(Command cmd, std::span<const uint8_t> payload, Msg&
 void VfioUserServer::complete(Client& c, Msg&& m) {
     auto it = c.pending.find(m.hdr.msg_id);
     if (it == c.pending.end() || it->second.done || it->second.command != m.hdr.command) {
-        trace_.event("vfu_unexpected_reply", "msg_id={}", m.hdr.msg_id);
+        trace::vfu_unexpected_reply(trace_, m.hdr.msg_id);
         return;
     }
     it->second.reply = std::move(m);

@@ -44,13 +44,12 @@ void VfioUserServer::dispatch(Client& c, Msg& m) {
     };
     const auto cmd = static_cast<Command>(m.hdr.command);
     if (int e = check_request(m)) {
-        trace_.event("vfu_bad_request", "cmd={} size={} errno={}", command_name(m.hdr.command),
-                     m.hdr.msg_size, e);
+        trace::vfu_bad_request(trace_, command_name(m.hdr.command), m.hdr.msg_size, e, "bad request");
         reply_error(c, m, e);
         return;
     }
     if (!c.versioned && cmd != Command::Version) {
-        trace_.event("vfu_bad_request", "cmd={} reason=before VERSION", command_name(m.hdr.command));
+        trace::vfu_bad_request(trace_, command_name(m.hdr.command), m.hdr.msg_size, EINVAL, "before VERSION");
         reply_error(c, m, EINVAL);
         return;
     }
@@ -80,7 +79,7 @@ void VfioUserServer::on_version(Client& c, Msg& m) {
         const char* json = reinterpret_cast<const char*>(m.payload.data() + sizeof(v));
         auto caps = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
         if (caps.is_discarded() || !caps.is_object()) {
-            trace_.event("vfu_bad_request", "cmd=VERSION reason=capabilities are not JSON");
+            trace::vfu_bad_request(trace_, "VERSION", m.hdr.msg_size, EINVAL, "capabilities are not JSON");
             reply_error(c, m, EINVAL);
             return;
         }
@@ -90,7 +89,7 @@ void VfioUserServer::on_version(Client& c, Msg& m) {
     out.insert(out.end(), kServerCaps.begin(), kServerCaps.end());
     out.push_back('\0');
     c.versioned = true;
-    trace_.event("vfu_version", "client={}.{}", v.major, v.minor);
+    trace::vfu_version(trace_, v.major, v.minor);
     reply(c, m, out);
 }
 
@@ -100,8 +99,7 @@ void VfioUserServer::on_dma_map(Client& c, Msg& m) {
     UniqueFd fd = m.fds.empty() ? UniqueFd{} : std::move(m.fds[0]);
     const bool has_fd = static_cast<bool>(fd);
     int e = fn_.hca().dma().map(map.address, map.size, map.flags, std::move(fd), map.offset);
-    trace_.event("vfu_dma_map", "addr={:#x} size={:#x} flags={} fd={} offset={:#x} errno={}",
-                 map.address, map.size, map.flags, has_fd ? "yes" : "no", map.offset, e);
+    trace::vfu_dma_map(trace_, map.address, map.size, map.flags, has_fd ? "yes" : "no", map.offset, e);
     if (e) reply_error(c, m, e);
     else reply(c, m);
 }
@@ -118,8 +116,7 @@ void VfioUserServer::on_dma_unmap(Client& c, Msg& m) {
     } else {
         e = fn_.hca().dma().unmap(u.address, u.size);
     }
-    trace_.event("vfu_dma_unmap", "addr={:#x} size={:#x} flags={} errno={}", u.address, u.size,
-                 u.flags, e);
+    trace::vfu_dma_unmap(trace_, u.address, u.size, u.flags, e);
     if (e) reply_error(c, m, e);
     else reply(c, m, bytes_of(u));
 }
@@ -185,8 +182,7 @@ void VfioUserServer::on_set_irqs(Client& c, Msg& m) {
     std::span<const uint8_t> data(m.payload);
     data = data.subspan(sizeof(IrqSet));
     int e = fn_.set_irqs(s, m.fds, data);
-    trace_.event("vfu_set_irqs", "index={} flags={:#x} start={} count={} fds={} errno={}", s.index,
-                 s.flags, s.start, s.count, m.fds.size(), e);
+    trace::vfu_set_irqs(trace_, s.index, s.flags, s.start, s.count, m.fds.size(), e);
     if (e) reply_error(c, m, e);
     else reply(c, m);
 }
@@ -199,7 +195,7 @@ void VfioUserServer::on_region_read(Client& c, Msg& m) {
     out.resize(sizeof(a) + a.count);
     int e = fn_.region_read(a.region, a.offset, std::span<uint8_t>(out).subspan(sizeof(a)));
     if (e) {
-        trace_.event("vfu_bad_access", "read region={} offset={:#x} count={}", a.region, a.offset, a.count);
+        trace::vfu_bad_access(trace_, "read", a.region, a.offset, a.count);
         reply_error(c, m, e);
     } else {
         reply(c, m, out);
@@ -212,7 +208,7 @@ void VfioUserServer::on_region_write(Client& c, Msg& m) {
     int e = fn_.region_write(a.region, a.offset,
                              std::span<const uint8_t>(m.payload).subspan(sizeof(a)));
     if (e) {
-        trace_.event("vfu_bad_access", "write region={} offset={:#x} count={}", a.region, a.offset, a.count);
+        trace::vfu_bad_access(trace_, "write", a.region, a.offset, a.count);
         reply_error(c, m, e);
     } else {
         reply(c, m, bytes_of(a));
@@ -220,14 +216,14 @@ void VfioUserServer::on_region_write(Client& c, Msg& m) {
 }
 
 void VfioUserServer::on_device_reset(Client& c, Msg& m) {
-    trace_.event("vfu_device_reset", "");
+    trace::vfu_device_reset(trace_);
     fn_.reset();
     reply(c, m);
 }
 
 void VfioUserServer::on_unsupported(Client& c, Msg& m) {
-    trace_.event("vfu_bad_request", "cmd={} reason=not supported by this server",
-                 command_name(m.hdr.command));
+    trace::vfu_bad_request(trace_, command_name(m.hdr.command), m.hdr.msg_size, ENOTSUP,
+                           "not supported by this server");
     reply_error(c, m, ENOTSUP);
 }
 

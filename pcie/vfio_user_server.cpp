@@ -39,7 +39,7 @@ int VfioUserServer::listen(const std::string& path) {
     if (::listen(fd.get(), 4) != 0) return errno;
     path_ = path;
     listener_.emplace(io_, fd.release());
-    trace_.event("vfu_listen", "socket={}", path);
+    trace::vfu_listen(trace_, path);
     accept_next();
     return 0;
 }
@@ -71,12 +71,12 @@ void VfioUserServer::accept_next() {
             return;
         }
         if (client_) {
-            trace_.event("vfu_reject", "reason=busy");
+            trace::vfu_reject(trace_, "busy");
             ::close(fd);
             return;
         }
         client_ = std::make_shared<Client>(io_, fd);
-        trace_.event("vfu_connect", "fd={}", fd);
+        trace::vfu_connect(trace_, fd);
         arm_read(client_);
     });
 }
@@ -110,8 +110,7 @@ void VfioUserServer::receive(const ClientPtr& c) {
             why = c->reader.partial() ? "client closed the socket mid-message"
                                       : "client closed the socket";
         } else if (st == RecvStatus::Malformed) {
-            trace_.event("vfu_malformed", "errno={} size={} command={}", err, m.hdr.msg_size,
-                         m.hdr.command);
+            trace::vfu_malformed(trace_, err, m.hdr.msg_size, m.hdr.command);
             why = "malformed header";
         } else {
             why = "socket error";
@@ -157,7 +156,7 @@ void VfioUserServer::watch_stall(const ClientPtr& c) {
         c->stall_armed = false;
         if (ec || c->closed || !c->reader.partial()) return;
         if (c->reader.bytes_received() == c->stall_mark) {
-            trace_.event("vfu_stalled", "ms={}", opts_.stall_timeout.count());
+            trace::vfu_stalled(trace_, static_cast<uint64_t>(opts_.stall_timeout.count()));
             drop_client(*c, "stalled mid-message");
             return;
         }
@@ -170,8 +169,7 @@ void VfioUserServer::send(Client& c, Header h, std::span<const uint8_t> payload,
     if (c.closed) return;
     const int e = c.outbox.send(c.sock.native_handle(), h, payload, fds);
     if (e == ENOBUFS) {
-        trace_.event("vfu_send_queue_full", "bytes={} messages={}", c.outbox.queued_bytes(),
-                     c.outbox.queued_messages());
+        trace::vfu_send_queue_full(trace_, c.outbox.queued_bytes(), c.outbox.queued_messages());
         drop_client(c, "client does not read its socket");
     } else if (e == EPIPE || e == ECONNRESET) {
         drop_client(c, "client closed the socket");
@@ -201,8 +199,7 @@ void VfioUserServer::arm_write(const ClientPtr& c) {
 void VfioUserServer::drop_client(Client& c, const char* why) {
     if (c.closed) return;
     c.closed = true;
-    trace_.event("vfu_disconnect", "reason=\"{}\" dma_maps_dropped={}", why,
-                 fn_.hca().dma().count());
+    trace::vfu_disconnect(trace_, why, fn_.hca().dma().count());
     boost::system::error_code ec;
     c.stall_timer.cancel();
     c.sock.close(ec);

@@ -514,7 +514,7 @@ TEST_CASE("a client that leaves while a DMA_READ waits: the DMA fails, the next 
     CHECK(c.read32(HCASIM_BAR_REGS, HCASIM_REG_MAGIC) == HCASIM_MAGIC);
     const std::string trace = dev.trace();
     CHECK(trace.find("vfu_dma_error cmd=DMA_READ") != std::string::npos);
-    CHECK(trace.find("reason=client left") != std::string::npos);
+    CHECK(trace.find("reason=\"client left\"") != std::string::npos);
     CHECK(dev.alive());
 }
 

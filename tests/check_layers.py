@@ -11,12 +11,13 @@ import sys
 ALLOWED = {
     "common": {"common"},
     "abi": {"abi"},
+    "prm": {"prm"},
     "vfio_user": {"vfio_user", "common"},
-    "device": {"device", "common", "abi"},
-    "firmware": {"firmware", "device", "common", "abi"},
-    "pcie": {"pcie", "firmware", "device", "vfio_user", "common", "abi"},
+    "device": {"device", "common", "abi", "prm"},
+    "firmware": {"firmware", "device", "common", "abi", "prm"},
+    "pcie": {"pcie", "firmware", "device", "vfio_user", "common", "abi", "prm"},
     "link": {"link", "device", "common"},
-    "daemon": {"daemon", "pcie", "link", "firmware", "device", "vfio_user", "common", "abi"},
+    "daemon": {"daemon", "pcie", "link", "firmware", "device", "vfio_user", "common", "abi", "prm"},
     "verbs": {"verbs", "vfio_user", "common", "abi"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"/]+)/')

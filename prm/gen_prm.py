@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""Generate hcasim's PRM layouts from Linux's include/linux/mlx5/mlx5_ifc.h.
+
+mlx5_ifc.h (Debian: linux-headers-<abi>-common) is the PRM in machine-readable
+form: every command, context and capability layout is a
+`struct mlx5_ifc_<name>_bits` of `u8 field[bits]` members, one u8 per bit, so
+offsetof() of a member is its bit offset and sizeof() its width in bits.
+Nobody copies an offset by hand: the build runs three steps.
+
+  gen_prm.py probe  IFC_H OUT.c     a C program that includes the header and
+                                    prints, for every member of every layout,
+                                    offsetof() and sizeof() as the compiler
+                                    computes them (one TSV line per member)
+  (the build compiles and runs it)  -> layouts.tsv
+  gen_prm.py header IFC_H TSV OUT.h the C++ layouts (prm/prm.h's Field, Sub,
+                                    Array, FieldArray per member) and the
+                                    command opcode table (MLX5_CMD_OP_*)
+
+This script only finds the names and shapes of members (a small parser of the
+header's regular struct grammar); every number in the output comes from the
+C compiler or from the header's own enum values.
+"""
+import os
+import re
+import sys
+
+# C++ words a member may not be named (see cpp_name()).
+CPP_KEYWORDS = set("""
+alignas alignof and and_eq asm auto bitand bitor bool break case catch char
+char8_t char16_t char32_t class compl concept const consteval constexpr
+constinit const_cast continue co_await co_return co_yield decltype default
+delete do double dynamic_cast else enum explicit export extern false float for
+friend goto if inline int long mutable namespace new noexcept not not_eq
+nullptr operator or or_eq private protected public register reinterpret_cast
+requires return short signed sizeof static static_assert static_cast struct
+switch template this thread_local throw true try typedef typeid typename union
+unsigned using virtual void volatile wchar_t while xor xor_eq
+""".split())
+
+
+def strip_source(text):
+    """The header without comments and preprocessor lines."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+
+
+def layout_name(c_name):
+    """mlx5_ifc_<name>_bits (or, for a few, mlx5_ifc_<name>) -> <name>."""
+    m = re.fullmatch(r"(?:mlx5_ifc_)?(\w+?)(?:_bits)?", c_name)
+    if not m or not c_name.startswith("mlx5_ifc_"):
+        raise SystemExit(f"gen_prm: unexpected type name {c_name}")
+    return m.group(1)
+
+
+class Member:
+    """One member of a layout, as the C source names it."""
+
+    def __init__(self, name, path, kind, type_name=None, dims=0, flex=False):
+        self.name = name          # the C++ name
+        self.path = path          # the offsetof() designator, e.g. "op_param.x"
+        self.kind = kind          # "bits" (u8 array) or "layout" (struct/union)
+        self.type_name = type_name
+        self.dims = dims          # array dimensions after the first (u8) / count dims (layout)
+        self.flex = flex          # flexible array ([] or [0])
+
+
+class Layout:
+    def __init__(self, name, c_type, is_union):
+        self.name = name
+        self.is_union = is_union
+        self.c_type = c_type      # "struct mlx5_ifc_x_bits", or None for an inline one
+        self.members = []
+        self.parent = None        # (outer Layout, member path) for inline layouts
+
+
+def tokenize(body):
+    return re.findall(r"[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+|[{}\[\];,()]|\S", body)
+
+
+class Parser:
+    """Parses the struct/union bodies of mlx5_ifc.h."""
+
+    def __init__(self):
+        self.layouts = {}
+        self.order = []
+
+    def add(self, layout):
+        if layout.name in self.layouts:
+            raise SystemExit(f"gen_prm: layout {layout.name} defined twice")
+        self.layouts[layout.name] = layout
+        self.order.append(layout)
+
+    def parse_file(self, text):
+        src = strip_source(text)
+        for m in re.finditer(r"\b(struct|union)\s+mlx5_ifc_(\w+)\s*\{", src):
+            body, _ = self.block(src, m.end())
+            layout = Layout(layout_name("mlx5_ifc_" + m.group(2)), f"{m.group(1)} mlx5_ifc_{m.group(2)}",
+                            m.group(1) == "union")
+            self.add(layout)
+            self.members(layout, tokenize(body), prefix="")
+
+    @staticmethod
+    def block(src, start):
+        depth, i = 1, start
+        while depth:
+            c = src[i]
+            depth += c == "{"
+            depth -= c == "}"
+            i += 1
+        return src[start:i - 1], i
+
+    def members(self, layout, toks, prefix):
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if t == "u8":
+                name = toks[i + 1]
+                j = i + 2
+                dims = []
+                while toks[j] == "[":
+                    k = toks.index("]", j)
+                    dims.append(toks[j + 1:k])
+                    j = k + 1
+                assert toks[j] == ";", (layout.name, toks[i:j + 1])
+                if not name.startswith("reserved"):
+                    flex = dims[0] in ([], ["0"])
+                    layout.members.append(Member(name, prefix + name, "bits", dims=len(dims) - 1,
+                                                 flex=flex))
+                i = j + 1
+            elif t == "DECLARE_FLEX_ARRAY":
+                # DECLARE_FLEX_ARRAY ( struct mlx5_ifc_x_bits , name ) ;
+                j = toks.index(")", i)
+                inner = toks[i + 2:j]
+                type_name = layout_name(inner[1])
+                name = inner[-1]
+                layout.members.append(Member(name, prefix + name, "layout", type_name, flex=True))
+                i = j + 2
+            elif t in ("struct", "union"):
+                if toks[i + 1] == "{":
+                    # An inline struct/union: anonymous (its members belong to
+                    # the outer layout) or named (a layout of its own).
+                    depth, j = 1, i + 2
+                    while depth:
+                        depth += toks[j] == "{"
+                        depth -= toks[j] == "}"
+                        j += 1
+                    inner = toks[i + 2:j - 1]
+                    if toks[j] == ";":
+                        self.members(layout, inner, prefix)
+                        i = j + 1
+                    else:
+                        name = toks[j]
+                        assert toks[j + 1] == ";", (layout.name, name)
+                        sub = Layout(f"{layout.name}_{name}", None, t == "union")
+                        sub.parent = (layout, prefix + name)
+                        self.add(sub)
+                        self.members(sub, inner, prefix="")
+                        layout.members.append(Member(name, prefix + name, "layout", sub.name))
+                        i = j + 2
+                else:
+                    type_name = layout_name(toks[i + 1])
+                    name = toks[i + 2]
+                    j = i + 3
+                    count_dims, flex = 0, False
+                    while toks[j] == "[":
+                        k = toks.index("]", j)
+                        dim = toks[j + 1:k]
+                        flex = flex or dim in ([], ["0"])
+                        count_dims += 1
+                        j = k + 1
+                    assert toks[j] == ";", (layout.name, toks[i:j + 1])
+                    layout.members.append(Member(name, prefix + name, "layout", type_name,
+                                                 dims=count_dims, flex=flex))
+                    i = j + 1
+            elif t == ";":
+                i += 1
+            else:
+                raise SystemExit(f"gen_prm: cannot parse '{' '.join(toks[i:i + 6])}' in {layout.name}")
+
+
+def parse(ifc_path):
+    p = Parser()
+    text = open(ifc_path).read()
+    fpga = re.search(r'#include\s+"(mlx5_ifc_fpga\.h)"', text)
+    if fpga:
+        p.parse_file(open(ifc_path.rsplit("/", 1)[0] + "/" + fpga.group(1)).read())
+    p.parse_file(text)
+    return p, text
+
+
+def c_root(layout):
+    """(outermost C type, designator prefix) of a layout."""
+    prefix = ""
+    while layout.parent:
+        outer, path = layout.parent
+        prefix = path + "." + prefix
+        layout = outer
+    return layout.c_type, prefix
+
+
+PROBE_HEAD = r"""/* Generated by prm/gen_prm.py: prints the bit offset and size of every
+ * member of every layout of mlx5_ifc.h, as the C compiler lays them out. */
+#include <stdio.h>
+#include "prm/mlx5_ifc_c.h"
+
+#define SIZE(T, M) sizeof(((T *)0)->M)
+int main(void)
+{
+"""
+
+
+def write_probe(p, out):
+    lines = [PROBE_HEAD]
+    for lay in p.order:
+        c_type, pre = c_root(lay)
+        if lay.parent is None:
+            lines.append(f'    printf("L\\t{lay.name}\\t%zu\\n", sizeof({c_type}));\n')
+        else:
+            lines.append(f'    printf("L\\t{lay.name}\\t%zu\\n", SIZE({c_type}, {pre[:-1]}));\n')
+        for m in lay.members:
+            d = pre + m.path
+            off = f"offsetof({c_type}, {d})"
+            if m.kind == "bits":
+                # u8 name[bits] or u8 name[count][bits]
+                if m.dims:
+                    elem = f"SIZE({c_type}, {d}[0])"
+                else:
+                    elem = "1" if m.flex else f"SIZE({c_type}, {d})"
+                total = "0" if m.flex else f"SIZE({c_type}, {d})"
+                lines.append(f'    printf("B\\t{lay.name}\\t{m.name}\\t%zu\\t%zu\\t%zu\\n", '
+                             f"{off}, (size_t){total}, (size_t){elem});\n")
+            else:
+                elem = f"SIZE({c_type}, {d}[0])" if (m.dims or m.flex) else f"SIZE({c_type}, {d})"
+                total = "0" if m.flex else f"SIZE({c_type}, {d})"
+                kind = "A" if (m.dims or m.flex) else "S"
+                lines.append(f'    printf("{kind}\\t{lay.name}\\t{m.name}\\t%zu\\t%zu\\t%zu\\t{m.type_name}\\n", '
+                             f"{off}, (size_t){total}, (size_t){elem});\n")
+    lines.append("    return 0;\n}\n")
+    open(out, "w").write("".join(lines))
+
+
+def cpp_name(name, layout):
+    """A member's C++ name: its C name, with '_' appended when it is a C++
+    keyword or the name of its own layout (a class cannot have a member named
+    like itself)."""
+    return name + "_" if name in CPP_KEYWORDS or name == layout else name
+
+
+def write_header(p, text, tsv, out, ifc_path):
+    rows = [l.rstrip("\n").split("\t") for l in open(tsv)]
+    sizes = {r[1]: int(r[2]) for r in rows if r[0] == "L"}
+    members = {}
+    for r in rows:
+        if r[0] != "L":
+            members.setdefault(r[1], []).append(r)
+    ops = []
+    for m in re.finditer(r"^\s*MLX5_CMD_OP_(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*,", text, re.M):
+        if m.group(1) != "MAX":
+            ops.append((int(m.group(2), 0), m.group(1)))
+    # scripts/setup notes the package the header came from in .deps/prm/SOURCE.
+    source = os.path.join(os.path.dirname(ifc_path), "..", "..", "..", "SOURCE")
+    source = open(source).read().strip() if os.path.exists(source) else ifc_path.rsplit("/include/", 1)[0]
+    o = []
+    o.append(f"// Generated by prm/gen_prm.py from mlx5_ifc.h of {source}.\n")
+    o.append("// Every offset and size here was computed by the C compiler on that header.\n")
+    o.append("#pragma once\n#include <iterator>\n\n#include \"prm/prm.h\"\n\nnamespace hcasim::prm::ifc {\n\n")
+    for lay in p.order:
+        o.append(f"struct {lay.name};\n")
+    o.append("\n")
+    root = "::hcasim::prm::ifc::"
+    for lay in p.order:
+        o.append(f"struct {lay.name} {{\n")
+        o.append(f"    static constexpr const char* kName = \"{lay.name}\";\n")
+        o.append(f"    static constexpr std::uint32_t kBits = {sizes[lay.name]};\n")
+        me = root + lay.name
+        for r in members.get(lay.name, []):
+            kind, name, off, total, elem = r[0], cpp_name(r[2], lay.name), int(r[3]), int(r[4]), int(r[5])
+            if kind == "B":
+                if total == elem:
+                    o.append(f"    static constexpr Field<{me}> {name}{{{off}, {elem}}};\n")
+                else:
+                    count = total // elem if elem else 0
+                    o.append(f"    static constexpr FieldArray<{me}> {name}{{{off}, {elem}, {count}}};\n")
+                continue
+            if off % 8 or elem % 8:
+                raise SystemExit(f"gen_prm: {lay.name}.{name} is a layout not on a byte boundary")
+            if kind == "S":
+                o.append(f"    static constexpr Sub<{me}, {root}{r[6]}> {name}{{{off}}};\n")
+            else:
+                count = total // elem if elem else 0
+                o.append(f"    static constexpr Array<{me}, {root}{r[6]}> {name}{{{off}, {elem}, {count}}};\n")
+        infos = []
+        for r in members.get(lay.name, []):
+            if r[0] == "B":
+                total, elem = int(r[4]), int(r[5])
+                count = 1 if total == elem else (total // elem if elem else 0)
+                infos.append(f"        {{\"{r[2]}\", {r[3]}, {elem}, {count}}},\n")
+        if infos:
+            o.append("    // Its fields (not nested layouts), for decoding and tests.\n")
+            o.append("    static constexpr FieldInfo kFields[] = {\n" + "".join(infos) + "    };\n")
+        o.append("};\n\n")
+    o.append("}  // namespace hcasim::prm::ifc\n\nnamespace hcasim::prm {\n\n")
+    o.append("// Every layout, with its fields, in the header's order.\n")
+    o.append("inline constexpr LayoutInfo kLayouts[] = {\n")
+    for lay in p.order:
+        has = any(r[0] == "B" for r in members.get(lay.name, []))
+        fields = f"ifc::{lay.name}::kFields, std::size(ifc::{lay.name}::kFields)" if has else "nullptr, 0"
+        union = "true" if lay.is_union else "false"
+        o.append(f"    {{\"{lay.name}\", ifc::{lay.name}::kBits, {union}, {fields}}},\n")
+    o.append("};\n\n")
+    o.append("// MLX5_CMD_OP_* of mlx5_ifc.h: command opcodes and their PRM names.\n")
+    o.append("inline constexpr CmdOpcodeName kCmdOpcodes[] = {\n")
+    for val, name in sorted(ops):
+        o.append(f"    {{0x{val:x}, \"{name}\"}},\n")
+    o.append("};\n\n}  // namespace hcasim::prm\n")
+    open(out, "w").write("".join(o))
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "probe":
+        p, _ = parse(argv[2])
+        write_probe(p, argv[3])
+    elif len(argv) == 5 and argv[1] == "header":
+        p, text = parse(argv[2])
+        write_header(p, text, argv[3], argv[4], argv[2])
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Generate hcasim's PRM layouts from Linux's include/linux/mlx5/mlx5_ifc.h.
+"""Generate hcasim's PRM layouts from Linux's include/linux/mlx5/mlx5_ifc.h
+(and the few structs of linux/mlx5/device.h the device needs: init segment,
+command entry, mailbox block, EQE, CQE).
 
 mlx5_ifc.h (Debian: linux-headers-<abi>-common) is the PRM in machine-readable
 form: every command, context and capability layout is a
@@ -53,6 +55,18 @@ def layout_name(c_name):
     return m.group(1)
 
 
+def dev_name(c_name):
+    """A device.h struct's layout name: dev::<name without mlx5_>."""
+    return "dev::" + (c_name[5:] if c_name.startswith("mlx5_") else c_name)
+
+
+# The structs of device.h (C structs of big-endian bytes, not u8-per-bit
+# layouts) that the device needs: the init segment, the command queue entry
+# and mailbox block, the EQE and the CQE.
+KERNEL_ROOTS = ["mlx5_init_seg", "mlx5_cmd_layout", "mlx5_cmd_prot_block", "mlx5_eqe",
+                "mlx5_cqe64", "mlx5_err_cqe"]
+
+
 class Member:
     """One member of a layout, as the C source names it."""
 
@@ -66,9 +80,10 @@ class Member:
 
 
 class Layout:
-    def __init__(self, name, c_type, is_union):
+    def __init__(self, name, c_type, is_union, dev=False):
         self.name = name
-        self.is_union = is_union
+        self.overlaps = is_union  # a union, or a struct with an anonymous union
+        self.dev = dev            # a device.h struct: byte-granular C types
         self.c_type = c_type      # "struct mlx5_ifc_x_bits", or None for an inline one
         self.members = []
         self.parent = None        # (outer Layout, member path) for inline layouts
@@ -99,6 +114,92 @@ class Parser:
                             m.group(1) == "union")
             self.add(layout)
             self.members(layout, tokenize(body), prefix="")
+
+    def parse_kernel(self, text, roots):
+        """The structs of device.h named in roots, and the structs and
+        unions they contain, as layouts "dev::<name without mlx5_>"."""
+        src = re.sub(r"\b__packed\b|\b__aligned\s*\([^)]*\)", " ", strip_source(text))
+        defs = {}
+        for m in re.finditer(r"\b(struct|union)\s+(\w+)\s*\{", src):
+            body, _ = self.block(src, m.end())
+            defs[m.group(2)] = (m.group(1), body)
+        done = set()
+
+        def visit(c_name):
+            if c_name in done:
+                return dev_name(c_name)
+            done.add(c_name)
+            if c_name not in defs:
+                raise SystemExit(f"gen_prm: device.h defines no struct/union {c_name}")
+            kind, body = defs[c_name]
+            layout = Layout(dev_name(c_name), f"{kind} {c_name}", kind == "union", dev=True)
+            self.add(layout)
+            self.kernel_members(layout, tokenize(body), "", visit)
+            return layout.name
+
+        for r in roots:
+            visit(r)
+
+    def kernel_members(self, layout, toks, prefix, visit):
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if t in ("u8", "u16", "u32", "u64", "__be16", "__be32", "__be64"):
+                name = toks[i + 1]
+                j = i + 2
+                if toks[j] == ":":  # a C bit-field: offsetof() cannot name it
+                    i = toks.index(";", j) + 1
+                    continue
+                dims = 0
+                while toks[j] == "[":
+                    j = toks.index("]", j) + 1
+                    dims += 1
+                assert toks[j] == ";", (layout.name, toks[i:j + 1])
+                if not name.startswith(("rsvd", "reserved")):
+                    layout.members.append(Member(name, prefix + name, "bits", dims=dims))
+                i = j + 1
+            elif t in ("struct", "union") and toks[i + 1] == "{":
+                i = self.inline(layout, toks, i, prefix,
+                                lambda lay, inner, pre: self.kernel_members(lay, inner, pre, visit))
+            elif t in ("struct", "union"):
+                type_name = visit(toks[i + 1])
+                name = toks[i + 2]
+                j = i + 3
+                dims = 0
+                while toks[j] == "[":
+                    j = toks.index("]", j) + 1
+                    dims += 1
+                assert toks[j] == ";", (layout.name, toks[i:j + 1])
+                layout.members.append(Member(name, prefix + name, "layout", type_name, dims=dims))
+                i = j + 1
+            elif t == ";":
+                i += 1
+            else:
+                raise SystemExit(f"gen_prm: cannot parse '{' '.join(toks[i:i + 6])}' in {layout.name}")
+
+    def inline(self, layout, toks, i, prefix, parse_members):
+        """An inline struct/union at toks[i]: anonymous (its members belong to
+        the outer layout, and may overlap if it is a union) or named (a layout
+        of its own, <outer>_<name>). Returns the index after it."""
+        kind = toks[i]
+        depth, j = 1, i + 2
+        while depth:
+            depth += toks[j] == "{"
+            depth -= toks[j] == "}"
+            j += 1
+        inner = toks[i + 2:j - 1]
+        if toks[j] == ";":
+            layout.overlaps |= kind == "union"
+            parse_members(layout, inner, prefix)
+            return j + 1
+        name = toks[j]
+        assert toks[j + 1] == ";", (layout.name, name)
+        sub = Layout(f"{layout.name}_{name}", None, kind == "union", dev=layout.dev)
+        sub.parent = (layout, prefix + name)
+        self.add(sub)
+        parse_members(sub, inner, "")
+        layout.members.append(Member(name, prefix + name, "layout", sub.name))
+        return j + 2
 
     @staticmethod
     def block(src, start):
@@ -138,26 +239,7 @@ class Parser:
                 i = j + 2
             elif t in ("struct", "union"):
                 if toks[i + 1] == "{":
-                    # An inline struct/union: anonymous (its members belong to
-                    # the outer layout) or named (a layout of its own).
-                    depth, j = 1, i + 2
-                    while depth:
-                        depth += toks[j] == "{"
-                        depth -= toks[j] == "}"
-                        j += 1
-                    inner = toks[i + 2:j - 1]
-                    if toks[j] == ";":
-                        self.members(layout, inner, prefix)
-                        i = j + 1
-                    else:
-                        name = toks[j]
-                        assert toks[j + 1] == ";", (layout.name, name)
-                        sub = Layout(f"{layout.name}_{name}", None, t == "union")
-                        sub.parent = (layout, prefix + name)
-                        self.add(sub)
-                        self.members(sub, inner, prefix="")
-                        layout.members.append(Member(name, prefix + name, "layout", sub.name))
-                        i = j + 2
+                    i = self.inline(layout, toks, i, prefix, self.members)
                 else:
                     type_name = layout_name(toks[i + 1])
                     name = toks[i + 2]
@@ -186,6 +268,7 @@ def parse(ifc_path):
     if fpga:
         p.parse_file(open(ifc_path.rsplit("/", 1)[0] + "/" + fpga.group(1)).read())
     p.parse_file(text)
+    p.parse_kernel(open(ifc_path.rsplit("/", 1)[0] + "/device.h").read(), KERNEL_ROOTS)
     return p, text
 
 
@@ -202,7 +285,7 @@ def c_root(layout):
 PROBE_HEAD = r"""/* Generated by prm/gen_prm.py: prints the bit offset and size of every
  * member of every layout of mlx5_ifc.h, as the C compiler lays them out. */
 #include <stdio.h>
-#include "prm/mlx5_ifc_c.h"
+#include "prm/linux_mlx5_c.h"
 
 #define SIZE(T, M) sizeof(((T *)0)->M)
 int main(void)
@@ -214,14 +297,22 @@ def write_probe(p, out):
     lines = [PROBE_HEAD]
     for lay in p.order:
         c_type, pre = c_root(lay)
+        k = "8 * " if lay.dev else ""  # device.h structs count bytes
         if lay.parent is None:
-            lines.append(f'    printf("L\\t{lay.name}\\t%zu\\n", sizeof({c_type}));\n')
+            lines.append(f'    printf("L\\t{lay.name}\\t%zu\\n", {k}sizeof({c_type}));\n')
         else:
-            lines.append(f'    printf("L\\t{lay.name}\\t%zu\\n", SIZE({c_type}, {pre[:-1]}));\n')
+            lines.append(f'    printf("L\\t{lay.name}\\t%zu\\n", {k}SIZE({c_type}, {pre[:-1]}));\n')
         for m in lay.members:
             d = pre + m.path
-            off = f"offsetof({c_type}, {d})"
-            if m.kind == "bits":
+            off = f"{k}offsetof({c_type}, {d})"
+            if lay.dev:
+                elem = f"SIZE({c_type}, {d}[0])" if m.dims else f"SIZE({c_type}, {d})"
+                total = f"SIZE({c_type}, {d})"
+                kind = "B" if m.kind == "bits" else ("A" if m.dims else "S")
+                ty = "" if m.kind == "bits" else f"\\t{m.type_name}"
+                lines.append(f'    printf("{kind}\\t{lay.name}\\t{m.name}\\t%zu\\t%zu\\t%zu{ty}\\n", '
+                             f"{off}, (size_t)(8 * {total}), (size_t)(8 * {elem}));\n")
+            elif m.kind == "bits":
                 # u8 name[bits] or u8 name[count][bits]
                 if m.dims:
                     elem = f"SIZE({c_type}, {d}[0])"
@@ -261,53 +352,66 @@ def write_header(p, text, tsv, out, ifc_path):
     # scripts/setup notes the package the header came from in .deps/prm/SOURCE.
     source = os.path.join(os.path.dirname(ifc_path), "..", "..", "..", "SOURCE")
     source = open(source).read().strip() if os.path.exists(source) else ifc_path.rsplit("/include/", 1)[0]
+    def qual(name):
+        return "::hcasim::prm::" + (name if name.startswith("dev::") else "ifc::" + name)
+
+    def short(name):
+        return name.split("::")[-1]
+
     o = []
-    o.append(f"// Generated by prm/gen_prm.py from mlx5_ifc.h of {source}.\n")
-    o.append("// Every offset and size here was computed by the C compiler on that header.\n")
-    o.append("#pragma once\n#include <iterator>\n\n#include \"prm/prm.h\"\n\nnamespace hcasim::prm::ifc {\n\n")
-    for lay in p.order:
-        o.append(f"struct {lay.name};\n")
-    o.append("\n")
-    root = "::hcasim::prm::ifc::"
-    for lay in p.order:
-        o.append(f"struct {lay.name} {{\n")
-        o.append(f"    static constexpr const char* kName = \"{lay.name}\";\n")
-        o.append(f"    static constexpr std::uint32_t kBits = {sizes[lay.name]};\n")
-        me = root + lay.name
-        for r in members.get(lay.name, []):
-            kind, name, off, total, elem = r[0], cpp_name(r[2], lay.name), int(r[3]), int(r[4]), int(r[5])
-            if kind == "B":
-                if total == elem:
-                    o.append(f"    static constexpr Field<{me}> {name}{{{off}, {elem}}};\n")
+    o.append(f"// Generated by prm/gen_prm.py from mlx5_ifc.h and device.h of {source}.\n")
+    o.append("// Every offset and size here was computed by the C compiler on those headers.\n")
+    o.append("// namespace ifc: mlx5_ifc.h's mlx5_ifc_<name>_bits; namespace dev: device.h's\n")
+    o.append("// struct mlx5_<name> (byte-granular, big-endian; offsets here still in bits).\n")
+    o.append("#pragma once\n#include <iterator>\n\n#include \"prm/prm.h\"\n\n")
+    for ns, in_ns in (("ifc", lambda l: not l.dev), ("dev", lambda l: l.dev)):
+        lays = [l for l in p.order if in_ns(l)]
+        o.append(f"namespace hcasim::prm::{ns} {{\n\n")
+        for lay in lays:
+            o.append(f"struct {short(lay.name)};\n")
+        o.append("\n")
+        for lay in lays:
+            o.append(f"struct {short(lay.name)} {{\n")
+            o.append(f"    static constexpr const char* kName = \"{lay.name}\";\n")
+            o.append(f"    static constexpr std::uint32_t kBits = {sizes[lay.name]};\n")
+            me = qual(lay.name)
+            for r in members.get(lay.name, []):
+                kind, name, off, total, elem = (r[0], cpp_name(r[2], short(lay.name)), int(r[3]), int(r[4]),
+                                                int(r[5]))
+                if kind == "B":
+                    if total == elem:
+                        o.append(f"    static constexpr Field<{me}> {name}{{{off}, {elem}}};\n")
+                    else:
+                        count = total // elem if elem else 0
+                        o.append(f"    static constexpr FieldArray<{me}> {name}{{{off}, {elem}, {count}}};\n")
+                    continue
+                if off % 8 or elem % 8:
+                    raise SystemExit(f"gen_prm: {lay.name}.{name} is a layout not on a byte boundary")
+                if kind == "S":
+                    o.append(f"    static constexpr Sub<{me}, {qual(r[6])}> {name}{{{off}}};\n")
                 else:
                     count = total // elem if elem else 0
-                    o.append(f"    static constexpr FieldArray<{me}> {name}{{{off}, {elem}, {count}}};\n")
-                continue
-            if off % 8 or elem % 8:
-                raise SystemExit(f"gen_prm: {lay.name}.{name} is a layout not on a byte boundary")
-            if kind == "S":
-                o.append(f"    static constexpr Sub<{me}, {root}{r[6]}> {name}{{{off}}};\n")
-            else:
-                count = total // elem if elem else 0
-                o.append(f"    static constexpr Array<{me}, {root}{r[6]}> {name}{{{off}, {elem}, {count}}};\n")
-        infos = []
-        for r in members.get(lay.name, []):
-            if r[0] == "B":
-                total, elem = int(r[4]), int(r[5])
-                count = 1 if total == elem else (total // elem if elem else 0)
-                infos.append(f"        {{\"{r[2]}\", {r[3]}, {elem}, {count}}},\n")
-        if infos:
-            o.append("    // Its fields (not nested layouts), for decoding and tests.\n")
-            o.append("    static constexpr FieldInfo kFields[] = {\n" + "".join(infos) + "    };\n")
-        o.append("};\n\n")
-    o.append("}  // namespace hcasim::prm::ifc\n\nnamespace hcasim::prm {\n\n")
-    o.append("// Every layout, with its fields, in the header's order.\n")
+                    o.append(f"    static constexpr Array<{me}, {qual(r[6])}> {name}{{{off}, {elem}, {count}}};\n")
+            infos = []
+            for r in members.get(lay.name, []):
+                if r[0] == "B":
+                    total, elem = int(r[4]), int(r[5])
+                    count = 1 if total == elem else (total // elem if elem else 0)
+                    infos.append(f"        {{\"{r[2]}\", {r[3]}, {elem}, {count}}},\n")
+            if infos:
+                o.append("    // Its fields (not nested layouts), for decoding and tests.\n")
+                o.append("    static constexpr FieldInfo kFields[] = {\n" + "".join(infos) + "    };\n")
+            o.append("};\n\n")
+        o.append(f"}}  // namespace hcasim::prm::{ns}\n\n")
+    o.append("namespace hcasim::prm {\n\n")
+    o.append("// Every layout, with its fields, in the headers' order.\n")
     o.append("inline constexpr LayoutInfo kLayouts[] = {\n")
     for lay in p.order:
         has = any(r[0] == "B" for r in members.get(lay.name, []))
-        fields = f"ifc::{lay.name}::kFields, std::size(ifc::{lay.name}::kFields)" if has else "nullptr, 0"
-        union = "true" if lay.is_union else "false"
-        o.append(f"    {{\"{lay.name}\", ifc::{lay.name}::kBits, {union}, {fields}}},\n")
+        q = qual(lay.name)
+        fields = f"{q}::kFields, std::size({q}::kFields)" if has else "nullptr, 0"
+        union = "true" if lay.overlaps else "false"
+        o.append(f"    {{\"{lay.name}\", {q}::kBits, {union}, {fields}}},\n")
     o.append("};\n\n")
     o.append("// MLX5_CMD_OP_* of mlx5_ifc.h: command opcodes and their PRM names.\n")
     o.append("inline constexpr CmdOpcodeName kCmdOpcodes[] = {\n")

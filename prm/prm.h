@@ -6,7 +6,9 @@
 // generated at build time from Linux's include/linux/mlx5/mlx5_ifc.h (Debian:
 // linux-headers-<abi>-common) by prm/gen_prm.py; every offset there was
 // computed by the C compiler on that header. Each `mlx5_ifc_<name>_bits`
-// becomes `ifc::<name>`, with one member per named field:
+// becomes `ifc::<name>`, and device.h's byte-granular structs of the init
+// segment, command entry, mailbox block, EQE and CQE (`struct mlx5_<name>`)
+// become `dev::<name>` in the same form, with one member per named field:
 //   Field<L>          a field of at most 64 bits (wider ones are byte strings)
 //   FieldArray<L>     u8 name[count][bits]: count fields of `bits` each
 //   Sub<L, M>         a nested layout M
@@ -69,11 +71,12 @@ struct FieldInfo {
 };
 
 /// A layout by name (kLayouts, in prm_layouts.h): its size and fields.
-/// union_layout: a union (its members overlap by design).
+/// overlaps: a union, or a struct with an anonymous union: some of its
+/// members share bits by design.
 struct LayoutInfo {
     const char* name;
     std::uint32_t bits;
-    bool union_layout;
+    bool overlaps;
     const FieldInfo* fields;
     std::size_t field_count;
 };

@@ -1,14 +1,17 @@
-/* Values straight from Linux's mlx5_ifc.h, computed the way the kernel's
+/* Values straight from Linux's mlx5_ifc.h (and device.h), computed the way the kernel's
  * MLX5_SET/MLX5_GET macros do (offsetof of a u8-per-bit struct), in a C
  * translation unit of its own: tests/unit/test_prm.cpp checks the generated
  * layouts (prm/prm_layouts.h) against them. */
-#include "prm/mlx5_ifc_c.h"
+#include "prm/linux_mlx5_c.h"
 
 #include "prm_ifc_values.h"
 
 #define BIT_OFF(typ, fld) offsetof(struct mlx5_ifc_##typ##_bits, fld)
 #define BIT_SZ(typ, fld) sizeof(((struct mlx5_ifc_##typ##_bits *)0)->fld)
 #define V(typ, fld) { #typ "." #fld, BIT_OFF(typ, fld), BIT_SZ(typ, fld) }
+/* device.h's structs count bytes. */
+#define D(typ, fld) { "dev::" #typ "." #fld, 8 * offsetof(struct mlx5_##typ, fld), \
+                      8 * sizeof(((struct mlx5_##typ *)0)->fld) }
 
 static const struct prm_ifc_value values[] = {
     V(query_hca_cap_in, opcode),
@@ -31,6 +34,19 @@ static const struct prm_ifc_value values[] = {
     V(flow_table_context, level),
     V(general_obj_in_cmd_hdr, op_param.create.log_obj_range),
     { "rqtc.rq_num", BIT_OFF(rqtc, rq_num), 0 },  /* a flexible array */
+    D(init_seg, cmdq_addr_l_sz),
+    D(init_seg, cmd_dbell),
+    D(init_seg, initializing),
+    D(init_seg, health_counter),
+    D(cmd_layout, in_ptr),
+    D(cmd_layout, out),
+    D(cmd_layout, status_own),
+    D(cmd_prot_block, next),
+    D(cmd_prot_block, block_num),
+    D(eqe, owner),
+    D(cqe64, op_own),
+    D(cqe64, wqe_counter),
+    D(err_cqe, syndrome),
     { "manage_pages_in.pas[1]", BIT_OFF(manage_pages_in, pas[1]), BIT_SZ(manage_pages_in, pas[1]) },
 };
 

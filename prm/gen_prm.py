@@ -67,6 +67,49 @@ KERNEL_ROOTS = ["mlx5_init_seg", "mlx5_cmd_layout", "mlx5_cmd_prot_block", "mlx5
                 "mlx5_cqe64", "mlx5_err_cqe"]
 
 
+# Enumerators with literal values, as constants: (header, prefix, C++
+# namespace under hcasim::prm, what they are).
+CONSTANTS = [
+    ("mlx5_ifc.h", "MLX5_CMD_OP_", "op", "command opcodes"),
+    ("device.h", "MLX5_CMD_STAT_", "stat", "command status (output byte 0)"),
+    ("device.h", "MLX5_CAP_", "cap", "capability types (QUERY_HCA_CAP op_mod >> 1) and values"),
+    ("device.h", "MLX5_EVENT_TYPE_", "event", "EQE types"),
+    ("driver.h", "MLX5_REG_", "reg", "ACCESS_REG register ids"),
+]
+
+
+def enumerators(text, prefix):
+    """(name without prefix, value) of each enumerator PREFIX<NAME> whose value
+    C gives it from literals: `= 0x1c`, `= 12`, or none (the previous + 1).
+    First one of each name; enumerators with other expressions are left out
+    (and so are the implicit ones after them)."""
+    seen, out = set(), []
+    for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", strip_source(text), re.S):
+        value = -1
+        for item in body.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            m = re.fullmatch(r"(\w+)\s*(?:=\s*(.+))?", item, re.S)
+            if not m:
+                value = None
+                continue
+            name, expr = m.group(1), m.group(2)
+            if expr is None:
+                value = None if value is None else value + 1
+            elif re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", expr.strip()):
+                value = int(expr.strip(), 0)
+            else:
+                value = None
+            if value is None or not name.startswith(prefix):
+                continue
+            short = name[len(prefix):]
+            if short not in seen and short not in ("MAX", "NUM"):
+                seen.add(short)
+                out.append((short, value))
+    return out
+
+
 class Member:
     """One member of a layout, as the C source names it."""
 
@@ -334,7 +377,9 @@ def write_probe(p, out):
 def cpp_name(name, layout):
     """A member's C++ name: its C name, with '_' appended when it is a C++
     keyword or the name of its own layout (a class cannot have a member named
-    like itself)."""
+    like itself); '_' prepended when it starts with a digit."""
+    if name[0].isdigit():  # MLX5_CMD_OP_2ERR_QP -> op::_2ERR_QP
+        return "_" + name
     return name + "_" if name in CPP_KEYWORDS or name == layout else name
 
 
@@ -345,10 +390,7 @@ def write_header(p, text, tsv, out, ifc_path):
     for r in rows:
         if r[0] != "L":
             members.setdefault(r[1], []).append(r)
-    ops = []
-    for m in re.finditer(r"^\s*MLX5_CMD_OP_(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*,", text, re.M):
-        if m.group(1) != "MAX":
-            ops.append((int(m.group(2), 0), m.group(1)))
+    ops = [(val, name) for name, val in enumerators(text, "MLX5_CMD_OP_")]
     # scripts/setup notes the package the header came from in .deps/prm/SOURCE.
     source = os.path.join(os.path.dirname(ifc_path), "..", "..", "..", "SOURCE")
     source = open(source).read().strip() if os.path.exists(source) else ifc_path.rsplit("/include/", 1)[0]
@@ -412,6 +454,18 @@ def write_header(p, text, tsv, out, ifc_path):
         fields = f"{q}::kFields, std::size({q}::kFields)" if has else "nullptr, 0"
         union = "true" if lay.overlaps else "false"
         o.append(f"    {{\"{lay.name}\", {q}::kBits, {union}, {fields}}},\n")
+    o.append("};\n\n")
+    inc = os.path.dirname(ifc_path)
+    for header, prefix, ns, what in CONSTANTS:
+        o.append(f"// {prefix}* of {header}: {what}.\n")
+        o.append(f"namespace {ns} {{\n")
+        for name, val in enumerators(open(os.path.join(inc, header)).read(), prefix):
+            o.append(f"inline constexpr std::uint32_t {cpp_name(name, ns)} = 0x{val:x};\n")
+        o.append(f"}}  // namespace {ns}\n\n")
+    o.append("// MLX5_CMD_STAT_* of device.h: command status names.\n")
+    o.append("inline constexpr CmdStatusName kCmdStatus[] = {\n")
+    for name, val in enumerators(open(os.path.join(inc, "device.h")).read(), "MLX5_CMD_STAT_"):
+        o.append(f"    {{0x{val:x}, \"{name}\"}},\n")
     o.append("};\n\n")
     o.append("// MLX5_CMD_OP_* of mlx5_ifc.h: command opcodes and their PRM names.\n")
     o.append("inline constexpr CmdOpcodeName kCmdOpcodes[] = {\n")

@@ -17,6 +17,14 @@ std::string_view cmd_name(std::uint16_t opcode)
     return it != end && it->opcode == opcode ? it->name : "";
 }
 
+std::string_view cmd_status_name(std::uint8_t status)
+{
+    for (const auto& c : kCmdStatus)
+        if (c.status == status)
+            return c.name;
+    return "";
+}
+
 std::optional<std::uint16_t> cmd_opcode(std::string_view name)
 {
     for (const auto& c : kCmdOpcodes) {

@@ -87,6 +87,15 @@ struct CmdOpcodeName {
     const char* name;
 };
 
+/// One MLX5_CMD_STAT_* of device.h: a command status and its name.
+struct CmdStatusName {
+    std::uint8_t status;
+    const char* name;
+};
+
+/// The name of a command status ("BAD_OP_ERR"), or "" if device.h names none.
+std::string_view cmd_status_name(std::uint8_t status);
+
 /// The PRM name of a command opcode ("QUERY_HCA_CAP"), or "" if mlx5_ifc.h
 /// names none.
 std::string_view cmd_name(std::uint16_t opcode);
@@ -133,6 +142,12 @@ public:
     /// The bytes of a byte-aligned field (a MAC, a GID, a name, a 64-bit
     /// address as bytes). Precondition: f starts and ends on a byte.
     std::span<Byte> bytes(Field<L> f) const { return buf_.subspan(f.bit_off / 8, f.bits / 8); }
+    /// The bytes of a whole fixed-size, byte-aligned field array (a mailbox
+    /// block's data, an entry's inline input).
+    std::span<Byte> bytes(FieldArray<L> a) const
+    {
+        return buf_.subspan(a.bit_off / 8, std::size_t(a.elem_bits) * a.count / 8);
+    }
     /// The nested layout.
     template <class M>
     View<M, Byte> operator[](Sub<L, M> s) const

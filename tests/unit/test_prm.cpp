@@ -184,7 +184,7 @@ TEST_CASE("prm: every field of every layout round-trips, and fields never overla
     CHECK(fields > 3000);
 }
 
-TEST_CASE("prm: command names are mlx5_ifc.h's MLX5_CMD_OP_* names")
+TEST_CASE("prm: command names are mlx5_ifc.h's MLX5_CMD_OP_* names; opcodes, statuses, capability types, events and registers are the headers' enums")
 {
     CHECK(cmd_name(0x100) == "QUERY_HCA_CAP");
     CHECK(cmd_name(0x301) == "CREATE_EQ");
@@ -196,6 +196,19 @@ TEST_CASE("prm: command names are mlx5_ifc.h's MLX5_CMD_OP_* names")
     CHECK(!cmd_opcode("CREATE_NOTHING"));
     for (const auto& c : kCmdOpcodes)
         CHECK(cmd_opcode(c.name) == std::optional<std::uint16_t>(c.opcode));
+    // The enums as constants, implicit values counted as C counts them.
+    CHECK(op::QUERY_HCA_CAP == 0x100);
+    CHECK(op::_2ERR_QP == 0x507);
+    CHECK(stat::BAD_OP_ERR == 0x2);
+    CHECK(stat::BAD_INP_LEN_ERR == 0x50);
+    CHECK(cap::ETHERNET_OFFLOADS == 0x1);  // implicit: GENERAL = 0, then +1
+    CHECK(cap::FLOW_TABLE == 0x7);
+    CHECK(cap::DEV_MEM == 0xf);            // implicit after QOS = 0xc
+    CHECK(reg::HOST_ENDIANNESS == 0x7004);
+    CHECK(reg::PAOS == 0x5006);
+    CHECK(event::PORT_CHANGE == 0x9);
+    CHECK(cmd_status_name(0x51) == "BAD_OUTP_LEN_ERR");
+    CHECK(cmd_status_name(0xee).empty());
 }
 
 TEST_CASE("prm: views hold the whole layout and check flexible arrays against the buffer")

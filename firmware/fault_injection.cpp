@@ -25,6 +25,15 @@ std::optional<T> parse_number(const std::string& s) {
 
 }  // namespace
 
+FaultInjector::FaultInjector()
+    : resolve_([](const std::string& s) -> std::optional<uint16_t> {
+          if (const CommandDesc* d = find_command(s)) return d->opcode;
+          if (auto n = parse_number<uint16_t>(s); n && find_command(*n)) return *n;
+          return std::nullopt;
+      }) {}
+
+std::optional<uint16_t> parse_opcode_number(const std::string& s) { return parse_number<uint16_t>(s); }
+
 std::string FaultInjector::add(const std::string& spec) {
     std::vector<std::string> parts;
     size_t start = 0;
@@ -34,15 +43,12 @@ std::string FaultInjector::add(const std::string& spec) {
         if (colon == std::string::npos) break;
         start = colon + 1;
     }
-    if (parts.size() > 3 || parts[0].empty()) return "expected OPCODE[:STATUS[:COUNT]]";
+    if (parts.size() > 4 || parts[0].empty()) return "expected OPCODE[:STATUS[:COUNT[:SKIP]]]";
     Rule r{};
-    if (const CommandDesc* d = find_command(parts[0])) {
-        r.opcode = d->opcode;
-    } else if (auto n = parse_number<uint16_t>(parts[0]); n && find_command(*n)) {
-        r.opcode = *n;
-    } else {
+    if (auto op = resolve_(parts[0]))
+        r.opcode = *op;
+    else
         return "unknown command '" + parts[0] + "'";
-    }
     r.status = 0x01;
     if (parts.size() > 1) {
         auto s = parse_number<uint8_t>(parts[1]);
@@ -54,6 +60,11 @@ std::string FaultInjector::add(const std::string& spec) {
         if (!c) return "bad count '" + parts[2] + "'";
         r.remaining = *c;
     }
+    if (parts.size() > 3) {
+        auto k = parse_number<uint32_t>(parts[3]);
+        if (!k) return "bad skip count '" + parts[3] + "'";
+        r.skip = *k;
+    }
     rules_.push_back(r);
     return "";
 }
@@ -61,6 +72,10 @@ std::string FaultInjector::add(const std::string& spec) {
 std::optional<uint8_t> FaultInjector::check(uint16_t opcode) {
     for (auto& r : rules_) {
         if (r.opcode != opcode || r.exhausted) continue;
+        if (r.skip > 0) {
+            --r.skip;
+            continue;
+        }
         if (r.remaining > 0 && --r.remaining == 0) r.exhausted = true;
         return r.status;
     }

@@ -171,6 +171,12 @@ public:
         std::size_t n = buf_.size() > start ? (buf_.size() - start) / elem : 0;
         return a.count ? std::min<std::size_t>(n, a.count) : n;
     }
+    /// How many whole elements of a field array the buffer holds.
+    std::size_t available(FieldArray<L> a) const
+    {
+        std::uint64_t bits = buf_.size() * 8, n = bits > a.bit_off ? (bits - a.bit_off) / a.elem_bits : 0;
+        return a.count ? std::min<std::uint64_t>(n, a.count) : n;
+    }
     /// The whole buffer from the layout's start (the layout and anything after
     /// it, e.g. a flexible array's elements).
     std::span<Byte> raw() const { return buf_; }

@@ -1,7 +1,7 @@
 // hcasim-device: one virtual HCA as a vfio-user server process.
 //
 //   hcasim-device --socket PATH [--memic-size BYTES] [--trace FILE|-] [--trace-format text|json]
-//                 [--fail-cmd OPCODE[:STATUS[:COUNT]]]... [--inspect PATH]
+//                 [--fail-cmd OPCODE[:STATUS[:COUNT[:SKIP]]]]... [--inspect PATH]
 //                 [--tph-st-map CPU:ST,...] [--tph-st-map-pm CPU:ST,...] [--privileged]
 //                 [--mtu BYTES] [--mac MAC] [--ipv4 ADDR] [--trace-datapath]
 //                 [--poll-us US] [--nap-us US] [--slice-us US] [--client-stall-ms MS]
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
                    "text (one line per event) or json (Trace Event Format: Perfetto, chrome://tracing)")
         ->check(CLI::IsMember({"text", "json"}));
     app.add_option("--fail-cmd", faults,
-                   "make a firmware command fail: OPCODE[:STATUS[:COUNT]] (repeatable)");
+                   "make a firmware command fail: OPCODE[:STATUS[:COUNT[:SKIP]]] (repeatable)");
     app.add_option("--inspect", inspect_path, "serve the inspection interface on this UNIX socket");
     app.add_option("--tph-st-map", st_map_vm,
                    "platform steering tags for volatile memory, CPU:ST[,CPU:ST...] "

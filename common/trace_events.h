@@ -33,6 +33,9 @@
        "every firmware command: its inputs, status, syndrome and latency (DEALLOC_MEMIC: the block's "  \
        "first 16 bytes as the device reads them)",                                                      \
        (U, ch) (S, op) (U, op_mod) (K, detail) (S, status) (X, syndrome) (F, latency_us))        \
+    EV(prm_cmd_delivery, command,                                                                       \
+       "ConnectX-5 model: a command entry or mailbox chain the device refused (delivery status)",       \
+       (U, slot) (S, delivery) (S, reason) (S, handed_back))                                          \
     EV(fw_reclaim, command, "a released channel's objects destroyed, counted by kind",                  \
        (U, ch) (U, pds) (U, memic_blocks) (U, mkeys) (U, dmahs) (U, icm_blocks))                  \
     EV(fw_reset, command, "device reset: every object destroyed", )                                     \

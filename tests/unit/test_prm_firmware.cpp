@@ -7,112 +7,45 @@
 // the device keeps serving.
 #include <doctest/doctest.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "abi/hcasim_abi.h"
 #include "common/trace.h"
-#include "device/dma_space.h"
-#include "firmware/prm_cmdq.h"
 #include "firmware/prm_command_table.h"
 #include "firmware/prm_firmware.h"
-#include "prm/prm.h"
-#include "prm/prm_layouts.h"
+#include "prm_driver.h"
 
 using namespace hcasim;
 using namespace hcasim::firmware;
+using namespace hcasim::test;
 namespace ifc = prm::ifc;
-using Entry = prm::dev::cmd_layout;
-using Block = prm::dev::cmd_prot_block;
+using Entry = PrmEntry;
+using Block = PrmBlock;
 
 namespace {
 
-constexpr std::uint64_t kRam = 0x100000, kRamSize = 1 << 20;
-constexpr std::uint64_t kEntry = kRam;             // the queue's slot 0
-constexpr std::uint64_t kInBlocks = kRam + 0x10000;  // 1 KiB apart
-constexpr std::uint64_t kOutBlocks = kRam + 0x40000;
+constexpr std::uint64_t kEntry = GuestRam::kRam;               // the queue's slot 0
+constexpr std::uint64_t kInBlocks = GuestRam::kRam + 0x10000;  // 1 KiB apart
+constexpr std::uint64_t kOutBlocks = GuestRam::kRam + 0x40000;
+using Cmd = PrmCmd;
 
-// A command as the driver posts it.
-struct Cmd {
-    std::vector<std::uint8_t> in;
-    std::size_t outlen;
-};
-
-// Guest memory, a firmware, and a driver that lays out commands the way
-// mlx5_core does (cmd.c: mlx5_alloc_cmd_msg, mlx5_copy_to_msg).
+// Guest memory, a firmware, and the test driver (prm_driver.h).
 struct Rig {
     device::DmaSpace dma;
+    GuestRam mem{dma};
     Tracer trace;
     PrmFirmware fw{trace};
-    std::uint8_t* ram = nullptr;
 
-    Rig()
-    {
-        int fd = ::memfd_create("ram", 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(::ftruncate(fd, kRamSize) == 0);
-        REQUIRE(dma.map(kRam, kRamSize, device::DmaSpace::kRead | device::DmaSpace::kWrite, UniqueFd(::dup(fd)), 0) == 0);
-        void* p = ::mmap(nullptr, kRamSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        REQUIRE(p != MAP_FAILED);
-        ram = static_cast<std::uint8_t*>(p);
-        ::close(fd);
-    }
-    ~Rig() { ::munmap(ram, kRamSize); }
-
-    std::span<std::uint8_t> at(std::uint64_t addr, std::size_t len) { return {ram + (addr - kRam), len}; }
-
-    // Lays a chain of `len - 16` bytes (if any) at `base`, numbered and linked.
-    void lay_chain(std::uint64_t base, const std::uint8_t* data, std::size_t len)
-    {
-        std::size_t n = len > 16 ? (len - 16 + 511) / 512 : 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            auto b = prm::mut_view<Block>(at(base + i * 1024, 576)).value();
-            std::fill(b.raw().begin(), b.raw().begin() + 576, 0);
-            if (data) {
-                std::size_t off = 16 + i * 512, chunk = std::min<std::size_t>(512, len - off);
-                std::memcpy(b.bytes(Block::data).data(), data + off, chunk);
-            }
-            b.set(Block::block_num, i);
-            b.set(Block::next, i + 1 < n ? base + (i + 1) * 1024 : 0);
-        }
-    }
-
-    void post(const Cmd& c)
-    {
-        auto e = prm::mut_view<Entry>(at(kEntry, 64)).value();
-        std::fill(e.raw().begin(), e.raw().begin() + 64, 0);
-        e.set(Entry::type, kPrmCmdTypePci);
-        e.set(Entry::inlen, c.in.size());
-        e.set(Entry::outlen, c.outlen);
-        std::memcpy(e.bytes(Entry::in).data(), c.in.data(), std::min<std::size_t>(16, c.in.size()));
-        e.set(Entry::in_ptr, c.in.size() > 16 ? kInBlocks : 0);
-        e.set(Entry::out_ptr, c.outlen > 16 ? kOutBlocks : 0);
-        e.set(Entry::status_own, 1);  // owned by hardware
-        lay_chain(kInBlocks, c.in.data(), c.in.size());
-        lay_chain(kOutBlocks, nullptr, c.outlen);
-    }
-
+    std::span<std::uint8_t> at(std::uint64_t addr, std::size_t len) { return mem.at(addr, len); }
+    void lay_chain(std::uint64_t base, const std::uint8_t* data, std::size_t len) { lay_prm_chain(mem, base, data, len); }
+    void post(const Cmd& c) { post_prm(mem, kEntry, kInBlocks, kOutBlocks, c); }
     PrmEntryResult ring()
     {
         return run_prm_cmd_entry(dma, kEntry, [&](auto in, auto out) { fw.execute(0, in, out); });
     }
-
     std::uint8_t status_own() { return at(kEntry, 64)[63]; }
-
-    // The output as the driver reads it back (mlx5_copy_from_msg).
-    std::vector<std::uint8_t> output(std::size_t outlen)
-    {
-        std::vector<std::uint8_t> out(outlen);
-        auto e = prm::view<Entry>(at(kEntry, 64)).value();
-        std::memcpy(out.data(), e.bytes(Entry::out).data(), std::min<std::size_t>(16, outlen));
-        for (std::size_t off = 16, i = 0; off < outlen; off += 512, ++i)
-            std::memcpy(out.data() + off, at(kOutBlocks + i * 1024, 512).data(), std::min<std::size_t>(512, outlen - off));
-        return out;
-    }
 
     // Posts, rings and returns the output; the entry must come back owned by
     // software with delivery status 0.
@@ -123,23 +56,17 @@ struct Rig {
         REQUIRE(r.handed_back);
         REQUIRE(r.delivery == PrmDelivery::ok);
         REQUIRE(status_own() == 0);
-        return output(c.outlen);
+        return prm_output(mem, kEntry, kOutBlocks, c.outlen);
     }
 };
 
-// A command input of layout In with opcode/op_mod set, and room for Out.
 template <class In, class Out>
 Cmd command(std::uint32_t opcode, std::uint32_t op_mod = 0, std::size_t extra_in = 0)
 {
-    Cmd c{std::vector<std::uint8_t>(In::kBits / 8 + extra_in), Out::kBits / 8};
-    auto v = prm::mut_view<In>(c.in).value();
-    v.set(In::opcode, opcode);
-    v.set(In::op_mod, op_mod);
-    return c;
+    return prm_command<In, Out>(opcode, op_mod, extra_in);
 }
-
-std::uint8_t status(const std::vector<std::uint8_t>& out) { return static_cast<std::uint8_t>(prm::read_bits(out, 0, 8)); }
-std::uint32_t syndrome(const std::vector<std::uint8_t>& out) { return static_cast<std::uint32_t>(prm::read_bits(out, 32, 32)); }
+std::uint8_t status(const std::vector<std::uint8_t>& out) { return prm_status(out); }
+std::uint32_t syndrome(const std::vector<std::uint8_t>& out) { return prm_syndrome(out); }
 
 void enable(Rig& rig)
 {

@@ -11,6 +11,8 @@
 
 #include "pcie/hca.h"
 #include "pcie/config_space.h"
+#include "pcie/msix_irqs.h"
+#include "pcie/pci_function.h"
 #include "common/unique_fd.h"
 #include "vfio_user/protocol.h"
 
@@ -36,37 +38,28 @@ inline constexpr uint16_t kTphStTable = kTph + 12;
 // Builds the HCA's config space (IDs, BARs, capability chain, masks).
 ConfigSpace make_hca_config(uint64_t memic_bar_size);
 
-struct RegionDesc {
-    uint64_t size = 0;
-    uint32_t flags = 0;                           // vfio_user::kRegionFlag*
-    int fd = -1;                                  // for mmap, or -1
-    std::vector<vfio_user::SparseArea> areas;     // mmap-able parts
-};
-
-class HcaFunction {
+class HcaFunction final : public PciFunction {
 public:
     explicit HcaFunction(Hca& hca);
 
     ConfigSpace& config() { return config_; }
     Hca& hca() { return hca_; }
 
-    const RegionDesc& region(uint32_t index) const { return regions_.at(index); }
-
-    // Region accesses (REGION_READ/REGION_WRITE).  EINVAL when the region
-    // does not exist or [off, off+len) is outside it.
-    int region_read(uint32_t index, uint64_t off, std::span<uint8_t> out);
-    int region_write(uint32_t index, uint64_t off, std::span<const uint8_t> in);
-
-    vfio_user::IrqInfo irq_info(uint32_t index) const;
-    // DEVICE_SET_IRQS: EINVAL for a bad index/range/action.
+    // PciFunction.
+    device::DmaSpace& dma() override { return hca_.dma(); }
+    const RegionDesc& region(uint32_t index) const override { return regions_.at(index); }
+    int region_read(uint32_t index, uint64_t off, std::span<uint8_t> out) override;
+    int region_write(uint32_t index, uint64_t off, std::span<const uint8_t> in) override;
+    vfio_user::IrqInfo irq_info(uint32_t index) const override { return irqs_.info(index); }
     int set_irqs(const vfio_user::IrqSet& s, std::vector<UniqueFd>& fds,
-                 std::span<const uint8_t> data);
+                 std::span<const uint8_t> data) override {
+        return irqs_.set(s, fds, data);
+    }
+    void drop_irqs() override { irqs_.drop(); }
+    void reset() override;
+
     // Signals an MSI-X vector (if the client gave an eventfd for it).
-    void trigger_msix(unsigned vector);
-    // A client left: forget its eventfds.
-    void drop_irqs();
-    // DEVICE_RESET / FLR.
-    void reset();
+    void trigger_msix(unsigned vector) { irqs_.trigger(vector); }
     // The TPH Requester state the driver programmed (control + ST table).
     device::TphConfig tph_config() const;
 
@@ -77,7 +70,7 @@ private:
     Hca& hca_;
     ConfigSpace config_;
     std::array<RegionDesc, vfio_user::kNumRegions> regions_{};
-    std::array<UniqueFd, HCASIM_MSIX_VECTORS> msix_fds_{};
+    MsixIrqs irqs_{HCASIM_MSIX_VECTORS};
 };
 
 }  // namespace hcasim::pcie

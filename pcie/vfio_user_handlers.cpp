@@ -98,7 +98,7 @@ void VfioUserServer::on_dma_map(Client& c, Msg& m) {
     read_at(std::span<const uint8_t>(m.payload), 0, map);
     UniqueFd fd = m.fds.empty() ? UniqueFd{} : std::move(m.fds[0]);
     const bool has_fd = static_cast<bool>(fd);
-    int e = fn_.hca().dma().map(map.address, map.size, map.flags, std::move(fd), map.offset);
+    int e = fn_.dma().map(map.address, map.size, map.flags, std::move(fd), map.offset);
     trace::vfu_dma_map(trace_, map.address, map.size, map.flags, has_fd ? "yes" : "no", map.offset, e);
     if (e) reply_error(c, m, e);
     else reply(c, m);
@@ -110,11 +110,11 @@ void VfioUserServer::on_dma_unmap(Client& c, Msg& m) {
     int e = 0;
     if (u.flags & kDmaUnmapFlagAll) {
         if (u.address || u.size) e = EINVAL;
-        else fn_.hca().dma().unmap_all();
+        else fn_.dma().unmap_all();
     } else if (u.flags) {
         e = EINVAL;
     } else {
-        e = fn_.hca().dma().unmap(u.address, u.size);
+        e = fn_.dma().unmap(u.address, u.size);
     }
     trace::vfu_dma_unmap(trace_, u.address, u.size, u.flags, e);
     if (e) reply_error(c, m, e);

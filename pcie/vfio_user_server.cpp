@@ -16,14 +16,14 @@ namespace hcasim::pcie {
 using namespace vfio_user;
 using boost::asio::posix::descriptor_base;
 
-VfioUserServer::VfioUserServer(boost::asio::io_context& io, HcaFunction& fn, Tracer& trace,
+VfioUserServer::VfioUserServer(boost::asio::io_context& io, PciFunction& fn, Tracer& trace,
                                Options opts)
     : io_(io), fn_(fn), trace_(trace), opts_(opts) {
-    fn_.hca().dma().set_message_port(this);
+    fn_.dma().set_message_port(this);
 }
 
 VfioUserServer::~VfioUserServer() {
-    fn_.hca().dma().set_message_port(nullptr);
+    fn_.dma().set_message_port(nullptr);
     stop();
 }
 
@@ -199,14 +199,14 @@ void VfioUserServer::arm_write(const ClientPtr& c) {
 void VfioUserServer::drop_client(Client& c, const char* why) {
     if (c.closed) return;
     c.closed = true;
-    trace::vfu_disconnect(trace_, why, fn_.hca().dma().count());
+    trace::vfu_disconnect(trace_, why, fn_.dma().count());
     boost::system::error_code ec;
     c.stall_timer.cancel();
     c.sock.close(ec);
     c.incoming.clear();
     if (client_.get() == &c) client_.reset();
     auto cleanup = [this] {
-        fn_.hca().dma().unmap_all();
+        fn_.dma().unmap_all();
         fn_.drop_irqs();
         accept_next();
     };

@@ -43,7 +43,7 @@
 
 #include "device/dma_space.h"
 #include "common/trace.h"
-#include "pcie/hca_function.h"
+#include "pcie/pci_function.h"
 #include "vfio_user/codec.h"
 
 #include <boost/asio/io_context.hpp>
@@ -71,7 +71,7 @@ class VfioUserServer : public device::DmaMessagePort {
 public:
     using Options = VfioUserServerOptions;
 
-    VfioUserServer(boost::asio::io_context& io, HcaFunction& fn, Tracer& trace,
+    VfioUserServer(boost::asio::io_context& io, PciFunction& fn, Tracer& trace,
                    Options opts = {});
     ~VfioUserServer() override;
 
@@ -169,7 +169,7 @@ private:
     void drain_top_level();
 
     boost::asio::io_context& io_;
-    HcaFunction& fn_;
+    PciFunction& fn_;
     Tracer& trace_;
     Options opts_;
     std::string path_;

@@ -11,6 +11,7 @@
 #include "daemon/device_loop.h"
 #include "pcie/hca.h"
 #include "common/trace.h"
+#include "daemon/run_connectx5.h"
 #include "pcie/hca_function.h"
 #include "daemon/inspect_server.h"
 #include "daemon/port_wire.h"
@@ -39,6 +40,11 @@ int main(int argc, char** argv) {
     bool trace_datapath = false;
     uint32_t client_stall_ms = 60000;
     std::string port_url = "loopback", pcap_path, wire_faults;
+    std::string model = "hcasim";
+    app.add_option("--model", model,
+                   "device model: hcasim (hcasim's own ABI, PCI 1234:4863) or connectx5 (a ConnectX-5, "
+                   "PCI 15b3:1017, driven through the mlx5 PRM; in progress: docs/connectx5.md)")
+        ->check(CLI::IsMember({"hcasim", "connectx5"}));
     app.add_option("--socket", socket_path, "UNIX socket to listen on")->required();
     app.add_option("--memic-size", memic_size,
                    "MEMIC device memory in bytes (multiple of 4096, at most 1 GiB; 0 = none)")
@@ -95,6 +101,30 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::signal(SIGPIPE, SIG_IGN);
+    hcasim::Tracer trace;
+    if (!trace.open(trace_path, trace_format == "json" ? hcasim::Tracer::Format::Json
+                                                       : hcasim::Tracer::Format::Text)) {
+        fmt::print(stderr, "hcasim-device: cannot open trace file {}: {}\n", trace_path,
+                   std::strerror(errno));
+        return 1;
+    }
+    if (model == "connectx5") {
+        // What the ConnectX-5 model does not have yet is refused, not ignored.
+        for (auto [given, name] : {std::pair{!inspect_path.empty(), "--inspect"},
+                                   {!st_map_vm.empty() || !st_map_pm.empty(), "--tph-st-map"},
+                                   {port_url != "loopback", "--port"},
+                                   {!pcap_path.empty(), "--pcap"},
+                                   {!wire_faults.empty(), "--wire-faults"},
+                                   {trace_datapath, "--trace-datapath"},
+                                   {privileged, "--privileged"}}) {
+            if (given) {
+                fmt::print(stderr, "hcasim-device: {} is not supported by --model connectx5 yet\n", name);
+                return 2;
+            }
+        }
+        return hcasim::daemon::run_connectx5(
+            {socket_path, faults, std::chrono::milliseconds(client_stall_ms)}, trace);
+    }
     const bool wire = port_url != "loopback";
     hcasim::daemon::PortWireOptions wire_opts;
     wire_opts.url = port_url;
@@ -108,13 +138,6 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    hcasim::Tracer trace;
-    if (!trace.open(trace_path, trace_format == "json" ? hcasim::Tracer::Format::Json
-                                                       : hcasim::Tracer::Format::Text)) {
-        fmt::print(stderr, "hcasim-device: cannot open trace file {}: {}\n", trace_path,
-                   std::strerror(errno));
-        return 1;
-    }
     boost::asio::io_context io;
     try {
         hcasim::pcie::HcaConfig cfg;

@@ -39,7 +39,7 @@ ConfigSpace make_hca_config(uint64_t memic_bar_size) {
 }
 
 HcaFunction::HcaFunction(Hca& hca)
-    : hca_(hca), config_(make_hca_config(hca.memic_bar_size())) {
+    : MsixFunction(HCASIM_MSIX_VECTORS), hca_(hca), config_(make_hca_config(hca.memic_bar_size())) {
     regions_[HCASIM_BAR_REGS] = {HCASIM_BAR0_SIZE, kRegionFlagRead | kRegionFlagWrite, -1, {}};
     regions_[HCASIM_BAR_MEMIC] = {hca.memic_bar_size(),
                                   kRegionFlagRead | kRegionFlagWrite | kRegionFlagMmap |

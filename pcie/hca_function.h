@@ -11,8 +11,7 @@
 
 #include "pcie/hca.h"
 #include "pcie/config_space.h"
-#include "pcie/msix_irqs.h"
-#include "pcie/pci_function.h"
+#include "pcie/msix_function.h"
 #include "common/unique_fd.h"
 #include "vfio_user/protocol.h"
 
@@ -38,7 +37,7 @@ inline constexpr uint16_t kTphStTable = kTph + 12;
 // Builds the HCA's config space (IDs, BARs, capability chain, masks).
 ConfigSpace make_hca_config(uint64_t memic_bar_size);
 
-class HcaFunction final : public PciFunction {
+class HcaFunction final : public MsixFunction {
 public:
     explicit HcaFunction(Hca& hca);
 
@@ -47,19 +46,9 @@ public:
 
     // PciFunction.
     device::DmaSpace& dma() override { return hca_.dma(); }
-    const RegionDesc& region(uint32_t index) const override { return regions_.at(index); }
     int region_read(uint32_t index, uint64_t off, std::span<uint8_t> out) override;
     int region_write(uint32_t index, uint64_t off, std::span<const uint8_t> in) override;
-    vfio_user::IrqInfo irq_info(uint32_t index) const override { return irqs_.info(index); }
-    int set_irqs(const vfio_user::IrqSet& s, std::vector<UniqueFd>& fds,
-                 std::span<const uint8_t> data) override {
-        return irqs_.set(s, fds, data);
-    }
-    void drop_irqs() override { irqs_.drop(); }
     void reset() override;
-
-    // Signals an MSI-X vector (if the client gave an eventfd for it).
-    void trigger_msix(unsigned vector) { irqs_.trigger(vector); }
     // The TPH Requester state the driver programmed (control + ST table).
     device::TphConfig tph_config() const;
 
@@ -69,8 +58,7 @@ private:
 
     Hca& hca_;
     ConfigSpace config_;
-    std::array<RegionDesc, vfio_user::kNumRegions> regions_{};
-    MsixIrqs irqs_{HCASIM_MSIX_VECTORS};
+
 };
 
 }  // namespace hcasim::pcie

@@ -19,7 +19,7 @@
 
 namespace hcasim::test {
 
-DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
+DeviceProcess::DeviceProcess(std::vector<std::string> extra, bool with_inspect) {
     const char* bin = std::getenv("HCASIM_DEVICE_BIN");
     if (!bin) throw std::runtime_error("HCASIM_DEVICE_BIN not set");
     char tmpl[] = "/tmp/hcasim-test-XXXXXX";
@@ -27,8 +27,11 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
     dir_ = tmpl;
     socket_ = dir_ + "/hca.sock";
     trace_ = dir_ + "/trace.log";
-    inspect_ = dir_ + "/inspect.sock";
-    std::vector<std::string> args = {bin, "--socket", socket_, "--trace", trace_, "--inspect", inspect_};
+    std::vector<std::string> args = {bin, "--socket", socket_, "--trace", trace_};
+    if (with_inspect) {
+        inspect_ = dir_ + "/inspect.sock";
+        args.insert(args.end(), {"--inspect", inspect_});
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     // Debugging: more device options for every device of a test (split
     // at spaces), e.g. HCASIM_TEST_DEVICE_ARGS=--trace-datapath.
@@ -55,7 +58,8 @@ DeviceProcess::DeviceProcess(std::vector<std::string> extra) {
     }
     struct stat st{};
     for (int i = 0; i < 500; ++i) {
-        if (::stat(socket_.c_str(), &st) == 0 && ::stat(inspect_.c_str(), &st) == 0) return;
+        if (::stat(socket_.c_str(), &st) == 0 && (inspect_.empty() || ::stat(inspect_.c_str(), &st) == 0))
+            return;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     throw std::runtime_error("hcasim-device did not create its socket");
@@ -65,7 +69,7 @@ DeviceProcess::~DeviceProcess() {
     if (pid_ > 0) stop();
     if (std::getenv("HCASIM_TEST_KEEP_TRACE")) return;  // debugging: keep the trace (and the dir)
     ::unlink(trace_.c_str());
-    ::unlink(inspect_.c_str());
+    if (!inspect_.empty()) ::unlink(inspect_.c_str());
     ::rmdir(dir_.c_str());
 }
 

@@ -10,7 +10,9 @@ namespace hcasim::test {
 
 class DeviceProcess {
 public:
-    explicit DeviceProcess(std::vector<std::string> extra_args = {});
+    // with_inspect: serve the inspection interface (the ConnectX-5 model
+    // has none yet).
+    explicit DeviceProcess(std::vector<std::string> extra_args = {}, bool with_inspect = true);
     ~DeviceProcess();
 
     const std::string& socket() const { return socket_; }

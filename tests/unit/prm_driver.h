@@ -24,21 +24,28 @@ namespace hcasim::test {
 using PrmEntry = prm::dev::cmd_layout;
 using PrmBlock = prm::dev::cmd_prot_block;
 
-// 1 MiB of guest memory at kRam, shared between a DmaSpace and the test.
+// 1 MiB of guest memory at guest address kRam: a memfd the test maps, and
+// offers to the device (a DmaSpace map here, vfio-user DMA_MAP in host
+// tests).
 struct GuestRam {
     static constexpr std::uint64_t kRam = 0x100000, kRamSize = 1 << 20;
     std::uint8_t* ram = nullptr;
+    UniqueFd fd;
 
-    explicit GuestRam(device::DmaSpace& dma)
+    GuestRam()
     {
-        int fd = ::memfd_create("ram", 0);
-        REQUIRE(fd >= 0);
-        REQUIRE(::ftruncate(fd, kRamSize) == 0);
-        REQUIRE(dma.map(kRam, kRamSize, device::DmaSpace::kRead | device::DmaSpace::kWrite, UniqueFd(::dup(fd)), 0) == 0);
-        void* p = ::mmap(nullptr, kRamSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        fd = UniqueFd(::memfd_create("ram", 0));
+        REQUIRE(fd);
+        REQUIRE(::ftruncate(fd.get(), kRamSize) == 0);
+        void* p = ::mmap(nullptr, kRamSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
         REQUIRE(p != MAP_FAILED);
         ram = static_cast<std::uint8_t*>(p);
-        ::close(fd);
+    }
+    // ... and mapped into `dma` at kRam.
+    explicit GuestRam(device::DmaSpace& dma) : GuestRam()
+    {
+        REQUIRE(dma.map(kRam, kRamSize, device::DmaSpace::kRead | device::DmaSpace::kWrite,
+                        UniqueFd(::dup(fd.get())), 0) == 0);
     }
     ~GuestRam() { ::munmap(ram, kRamSize); }
     GuestRam(const GuestRam&) = delete;

@@ -17,10 +17,12 @@ namespace ifc = prm::ifc;
 
 void PrmState::reset()
 {
+    device::PrmDevice* d = device;
     *this = PrmState{};
+    device = d;
 }
 
-PrmFirmware::PrmFirmware(Tracer& trace)
+PrmFirmware::PrmFirmware(Tracer& trace, device::PrmDevice& device)
     : trace_(trace),
       faults_([](const std::string& s) -> std::optional<std::uint16_t> {
           if (auto op = prm::cmd_opcode(s))
@@ -30,6 +32,13 @@ PrmFirmware::PrmFirmware(Tracer& trace)
           return std::nullopt;
       })
 {
+    state_.device = &device;
+}
+
+void PrmFirmware::reset()
+{
+    state_.reset();
+    state_.device->reset();
 }
 
 namespace {

@@ -22,7 +22,9 @@ namespace hcasim::firmware {
 
 class PrmFirmware {
 public:
-    explicit PrmFirmware(Tracer& trace);
+    /// `device` holds the objects the commands make (UARs, EQs); it must
+    /// outlive the firmware.
+    PrmFirmware(Tracer& trace, device::PrmDevice& device);
 
     /// Executes one command: `in` its whole input, `out` its output (outlen
     /// bytes, zeroed). Writes status and syndrome (mbox_out) and the
@@ -33,8 +35,8 @@ public:
     FaultInjector& faults() { return faults_; }
     PrmState& state() { return state_; }
     /// Device reset: the HCA disabled, pages forgotten, capabilities back to
-    /// the policy.
-    void reset() { state_.reset(); }
+    /// the policy, every UAR and EQ gone.
+    void reset();
 
 private:
     Tracer& trace_;

@@ -28,7 +28,7 @@ inline constexpr unsigned kBarMsix = 4;
 inline constexpr uint64_t kBar4Size = 0x4000;
 inline constexpr uint32_t kMsixTableOff = 0x0, kMsixPbaOff = 0x2000;
 // Vector 0 serves the control EQs, the others the completion EQs.
-inline constexpr unsigned kMsixVectors = 32;
+inline constexpr unsigned kMsixVectors = device::PrmDevice::kMsixVectors;
 inline constexpr uint16_t kPm = 0x40, kMsix = 0x50, kExp = 0x60, kTph = 0x100;
 inline constexpr uint16_t kTphStEntries = 64;
 }  // namespace cx5_cfg

@@ -5,6 +5,7 @@
 #include "firmware/prm_cmdq.h"
 #include "prm/prm_layouts.h"
 
+#include <array>
 #include <bit>
 
 namespace hcasim::pcie {
@@ -31,9 +32,14 @@ constexpr std::uint32_t kNicIfcShift = 8, kNicIfcMask = 0x7;
 // One doorbell bit per command slot.
 constexpr std::uint32_t kSlotMask = static_cast<std::uint32_t>((std::uint64_t{1} << (1u << Cx5Hca::kLogCmdqSize)) - 1);
 
+// UAR pages in BAR0 (PrmDevice): byte offsets.
+constexpr std::uint64_t kUarStart = std::uint64_t{device::PrmDevice::kFirstUar} * device::PrmDevice::kUarPageBytes;
+constexpr std::uint64_t kUarEnd = std::uint64_t{device::PrmDevice::kUarLimit} * device::PrmDevice::kUarPageBytes;
+static_assert(kUarStart >= off(Seg::health_counter) + 4 && kUarEnd <= Cx5Hca::kBar0Size);
+
 }  // namespace
 
-Cx5Hca::Cx5Hca(Tracer& trace, Clock clock) : trace_(trace), clock_(std::move(clock)), fw_(trace) {}
+Cx5Hca::Cx5Hca(Tracer& trace, Clock clock) : trace_(trace), clock_(std::move(clock)), fw_(trace, dev_) {}
 
 void Cx5Hca::raise_msix(unsigned vector)
 {
@@ -82,12 +88,17 @@ void Cx5Hca::write_reg(std::uint32_t offset, std::uint32_t value)
         std::uint32_t slots = value & kSlotMask;
         bool idle = pending_ == 0;
         pending_ |= slots;
+        if (dev_.eqs().subscribed(prm::event::CMD))
+            event_slots_ |= slots;
         if (idle && slots && post_)
             post_([this] { poll(); });
         return;
     }
     default:
-        return;  // read-only or reserved
+        if (offset >= kUarStart && offset < kUarEnd)
+            dev_.uar_write(offset / device::PrmDevice::kUarPageBytes, offset % device::PrmDevice::kUarPageBytes,
+                           value);
+        return;  // otherwise read-only or reserved
     }
 }
 
@@ -107,6 +118,17 @@ void Cx5Hca::run_slot(std::uint32_t slot)
     if (r.delivery != firmware::PrmDelivery::ok || !r.handed_back)
         trace::prm_cmd_delivery(trace_, slot, firmware::prm_delivery_name(r.delivery), r.reason,
                                 r.handed_back ? "yes" : "no");
+    const std::uint32_t bit = 1u << slot;
+    if (event_slots_ & bit) {
+        event_slots_ &= ~bit;
+        if (r.handed_back) {
+            // EQE data.cmd.vector (Linux mlx5_eq_async_int: MLX5_EVENT_TYPE_CMD)
+            std::array<std::uint8_t, device::PrmEqTable::kEventDataBytes> data{};
+            auto v = prm::mut_view<prm::dev::ev_data>(data).value();
+            v[prm::dev::ev_data::cmd].set(prm::dev::eqe_cmd::vector, bit);
+            dev_.eqs().post_event(prm::event::CMD, 0, data);
+        }
+    }
 }
 
 void Cx5Hca::reset()
@@ -115,6 +137,7 @@ void Cx5Hca::reset()
     cmdq_addr_ = 0;
     nic_interface_ = 0;
     pending_ = 0;
+    event_slots_ = 0;
 }
 
 }  // namespace hcasim::pcie

@@ -7,9 +7,16 @@
 // registers; what mlx5_core reads and writes, and when, is in
 // ../docs/connectx5.md (from Linux main.c, cmd.c, health.c).
 //
-// Command completion is by polling: the driver spins on the entry's owner
-// bit, which the device clears when it hands the entry back. (Event mode,
-// after the driver creates its command EQ, comes with EQs.)
+// Command completion: the device hands an entry back by clearing its owner
+// bit, which the driver polls until it has created an EQ that takes
+// command events (type 0x0a, its command EQ). A command rung while such an
+// EQ exists also completes with an EQE whose data.cmd.vector is the slot's
+// bit (and that EQ's MSI-X vector when armed). A command rung before (the
+// CREATE_EQ of the command EQ itself) gets none: the driver completed it by
+// polling, and a late EQE would name a slot it no longer has in flight.
+//
+// BAR0 beyond the init segment holds UAR pages (device::PrmDevice): the EQ
+// doorbell at 0x40/0x48 of a UAR page moves an EQ's consumer index.
 //
 // Doorbells do not run commands inline: a doorbell write records the slots
 // and asks the event loop to poll (as Hca does), so the MMIO write
@@ -19,6 +26,7 @@
 #include "common/trace.h"
 #include "device/dma_space.h"
 #include "device/platform.h"
+#include "device/prm_device.h"
 #include "firmware/prm_firmware.h"
 
 #include <cstdint>
@@ -56,10 +64,12 @@ public:
     void raise_msix(unsigned vector) override;
     std::uint64_t now_ns() const override { return clock_(); }
 
-    /// BAR0 MMIO: the init segment's 4-byte registers at 4-byte aligned
-    /// offsets, as numbers (the registers are big-endian: the PCI function
-    /// converts, as the driver's ioread32be/iowrite32be do). Reads outside
-    /// the registers return 0; writes to read-only registers are ignored.
+    /// BAR0 MMIO: the init segment's 4-byte registers and the UAR pages'
+    /// doorbells at 4-byte aligned offsets, as numbers (the registers are
+    /// big-endian: the PCI function converts, as the driver's
+    /// ioread32be/iowrite32be do). Reads outside the registers return 0;
+    /// writes to read-only registers are ignored; a doorbell the device has
+    /// no use for is dropped and counted (PrmDevice::dropped_doorbells).
     std::uint32_t read_reg(std::uint32_t offset) const;
     void write_reg(std::uint32_t offset, std::uint32_t value);
 
@@ -68,6 +78,7 @@ public:
     bool poll();
 
     firmware::PrmFirmware& firmware() { return fw_; }
+    device::PrmDevice& device() { return dev_; }
     /// The command queue's base address (cmdq_addr_h:l), 4 KiB aligned.
     std::uint64_t cmdq_addr() const { return cmdq_addr_; }
 
@@ -81,10 +92,12 @@ private:
     Tracer& trace_;
     Clock clock_;
     device::DmaSpace dma_;
+    device::PrmDevice dev_{*this};
     firmware::PrmFirmware fw_;
     std::uint64_t cmdq_addr_ = 0;
     std::uint32_t nic_interface_ = 0;  // cmdq_addr_l_sz bits 10:8 (0 full driver)
     std::uint32_t pending_ = 0;        // rung, not yet run
+    std::uint32_t event_slots_ = 0;    // rung while a command EQ existed: complete with an EQE
     Post post_;
     Irq irq_;
 };

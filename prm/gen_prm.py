@@ -75,12 +75,23 @@ CONSTANTS = [
     ("device.h", "MLX5_CAP_", "cap", "capability types (QUERY_HCA_CAP op_mod >> 1) and values"),
     ("device.h", "MLX5_EVENT_TYPE_", "event", "EQE types"),
     ("driver.h", "MLX5_REG_", "reg", "ACCESS_REG register ids"),
+    ("mlx5_ifc.h", "MLX5_EQC_ST_", "eqc_st", "EQ arming states (eqc.st)"),
+    ("mlx5_ifc.h", "MLX5_SQC_STATE_", "sq_state", "SQ states (sqc.state)"),
+    ("mlx5_ifc.h", "MLX5_RQC_STATE_", "rq_state", "RQ states (rqc.state)"),
+    ("mlx5_ifc.h", "MLX5_WQ_TYPE_", "wq_type", "work queue types (wq.wq_type)"),
+    ("mlx5_ifc.h", "MLX5_MKC_ACCESS_MODE_", "mkey_access", "mkey access modes (mkc.access_mode)"),
+    ("mlx5_ifc.h", "MLX5_TIRC_DISP_TYPE_", "tir_disp", "TIR dispatch types (tirc.disp_type)"),
+    ("mlx5_ifc.h", "MLX5_MODIFY_RQ_IN_MODIFY_BITMASK_", "rq_modify", "MODIFY_RQ modify_bitmask bits"),
+    ("mlx5_ifc.h", "MLX5_FLOW_TABLE_TYPE_", "ft_type", "flow table types (table_type)"),
+    ("mlx5_ifc.h", "MLX5_FLOW_CONTEXT_ACTION_", "flow_action", "FTE actions (flow_context.action)"),
+    ("mlx5_ifc.h", "MLX5_IFC_FLOW_DESTINATION_TYPE_", "flow_dest", "FTE destination types"),
 ]
 
 
 def enumerators(text, prefix):
     """(name without prefix, value) of each enumerator PREFIX<NAME> whose value
-    C gives it from literals: `= 0x1c`, `= 12`, or none (the previous + 1).
+    C gives it from literals: `= 0x1c`, `= 12`, `= 1ULL << 3`, or none (the
+    previous + 1).
     First one of each name; enumerators with other expressions are left out
     (and so are the implicit ones after them)."""
     seen, out = set(), []
@@ -99,6 +110,8 @@ def enumerators(text, prefix):
                 value = None if value is None else value + 1
             elif re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", expr.strip()):
                 value = int(expr.strip(), 0)
+            elif shift := re.fullmatch(r"\(?\s*1\s*[uU]?[lL]{0,2}\s*<<\s*(\d+)\s*\)?", expr.strip()):
+                value = 1 << int(shift.group(1))
             else:
                 value = None
             if value is None or not name.startswith(prefix):

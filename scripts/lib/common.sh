@@ -6,7 +6,11 @@
 #   HCASIM_DEPS   project-local dependencies: $HCASIM_ROOT/.deps
 #   QEMU_ROOT     the QEMU 11.1 root made by scripts/setup
 #   GUEST_DEPS    extracted guest kernel and busybox
-#   SID_ROOTFS    the pyverbs guest's Debian sid userspace (scripts/setup)
+#   GUEST_KERNEL  the extracted kernel the guest_* helpers look at: Debian
+#                 trixie's 6.12 (hcasim's own guests) unless a caller sets
+#                 it to MLX5_KERNEL before sourcing or calling them
+#   MLX5_KERNEL   trixie-backports' kernel, the ConnectX-5 model's guests
+#   SID_ROOTFS    the guests' Debian sid userspace (scripts/setup)
 #
 # Nothing here writes outside the source tree, except into mktemp dirs.
 
@@ -19,6 +23,9 @@ HCASIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 HCASIM_DEPS=$HCASIM_ROOT/.deps
 QEMU_ROOT=$HCASIM_DEPS/qemu
 GUEST_DEPS=$HCASIM_DEPS/guest
+# shellcheck disable=SC2034
+MLX5_KERNEL=$GUEST_DEPS/mlx5-kernel
+GUEST_KERNEL=${GUEST_KERNEL:-$GUEST_DEPS/kernel}
 # shellcheck disable=SC2034
 SID_ROOTFS=$GUEST_DEPS/sid-rootfs
 # shellcheck disable=SC2034
@@ -177,15 +184,11 @@ qemu_exec() {
         -L "$root/usr/share/qemu" -L "$root/usr/share/seabios" "$@"
 }
 
-# guest_kernel_dir: root of the extracted guest kernel package.
-guest_kernel_dir() {
-    printf '%s\n' "$GUEST_DEPS/kernel"
-}
-
-# guest_kernel_release: the kernel release (e.g. 6.12.48+deb13-amd64).
+# guest_kernel_release: the release (e.g. 6.12.48+deb13-amd64) of the
+# kernel extracted in $GUEST_KERNEL.
 guest_kernel_release() {
     local d m
-    for d in "$GUEST_DEPS/kernel/usr/lib/modules" "$GUEST_DEPS/kernel/lib/modules"; do
+    for d in "$GUEST_KERNEL/usr/lib/modules" "$GUEST_KERNEL/lib/modules"; do
         [[ -d $d ]] || continue
         for m in "$d"/*/; do
             [[ -d $m ]] && { basename "$m"; return 0; }
@@ -194,19 +197,23 @@ guest_kernel_release() {
     return 1
 }
 
-# guest_vmlinuz: path of the guest kernel image.
+# guest_vmlinuz: path of the kernel image in $GUEST_KERNEL: /boot/vmlinuz-<rel>
+# (6.12's packages), or vmlinuz in the modules directory (Debian's 7.x
+# packages).
 guest_vmlinuz() {
-    local rel
+    local rel f
     rel=$(guest_kernel_release) || return 1
-    [[ -f $GUEST_DEPS/kernel/boot/vmlinuz-$rel ]] || return 1
-    printf '%s\n' "$GUEST_DEPS/kernel/boot/vmlinuz-$rel"
+    for f in "$GUEST_KERNEL/boot/vmlinuz-$rel" "$GUEST_KERNEL/usr/lib/modules/$rel/vmlinuz"; do
+        [[ -f $f ]] && { printf '%s\n' "$f"; return 0; }
+    done
+    return 1
 }
 
-# guest_modules_dir: /lib/modules/<release> of the extracted kernel.
+# guest_modules_dir: /lib/modules/<release> of the kernel in $GUEST_KERNEL.
 guest_modules_dir() {
     local rel d
     rel=$(guest_kernel_release) || return 1
-    for d in "$GUEST_DEPS/kernel/usr/lib/modules/$rel" "$GUEST_DEPS/kernel/lib/modules/$rel"; do
+    for d in "$GUEST_KERNEL/usr/lib/modules/$rel" "$GUEST_KERNEL/lib/modules/$rel"; do
         [[ -d $d ]] && { printf '%s\n' "$d"; return 0; }
     done
     return 1

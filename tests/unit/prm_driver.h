@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "device/dma_space.h"
+#include "device/platform.h"
 #include "firmware/prm_cmdq.h"
 #include "prm/prm.h"
 #include "prm/prm_layouts.h"
@@ -52,6 +53,19 @@ struct GuestRam {
     GuestRam& operator=(const GuestRam&) = delete;
 
     std::span<std::uint8_t> at(std::uint64_t addr, std::size_t len) { return {ram + (addr - kRam), len}; }
+};
+
+// The device's platform in a unit test: a DmaSpace, the MSI-X vectors
+// raised (in order), and a clock the test sets.
+struct TestPlatform final : device::Platform {
+    device::DmaSpace& space;
+    std::vector<unsigned> irqs;
+    std::uint64_t clock_ns = 0;
+
+    explicit TestPlatform(device::DmaSpace& d) : space(d) {}
+    device::DmaSpace& dma() override { return space; }
+    void raise_msix(unsigned vector) override { irqs.push_back(vector); }
+    std::uint64_t now_ns() const override { return clock_ns; }
 };
 
 // A command as the driver posts it: its whole input, and the output length.

@@ -36,7 +36,9 @@ struct Rig {
     device::DmaSpace dma;
     GuestRam mem{dma};
     Tracer trace;
-    PrmFirmware fw{trace};
+    TestPlatform platform{dma};
+    device::PrmDevice dev{platform};
+    PrmFirmware fw{trace, dev};
 
     std::span<std::uint8_t> at(std::uint64_t addr, std::size_t len) { return mem.at(addr, len); }
     void lay_chain(std::uint64_t base, const std::uint8_t* data, std::size_t len) { lay_prm_chain(mem, base, data, len); }

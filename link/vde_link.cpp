@@ -34,6 +34,7 @@ std::string VdeLink::open() {
     if (!conn_) return errno ? std::strerror(errno) : "cannot connect";
     const int fd = vde_datafd(conn_);
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    has_ctl_ = vde_ctlfd(conn_) >= 0;
     ++generation_;
     rx_failed_ = false;
     ring_.clear();
@@ -76,7 +77,17 @@ VdeLink::SendResult VdeLink::send(const uint8_t* frame, size_t len) {
         return SendResult::Busy;
     }
     ++send_drops_;
-    if (err == ECONNREFUSED || err == ENOTCONN || err == EPIPE || err == ECONNRESET || err == ENOENT)
+    // Only a switch connection (it has a control fd) is torn down for a
+    // send error: its switch went away.  On a ptp:// link these errors
+    // mean the peer is not there (yet, or any more): ECONNREFUSED (its
+    // socket closed; the kernel has disconnected ours, and libvdeplug
+    // reconnects to the peer's path on the next send), ENOTCONN (no peer
+    // bound there yet, or it refuses us: EPERM on the connect).  Closing
+    // our socket would unlink our own path, which a peer that opens or
+    // reopens needs, and leave the link down for reconnect_interval: the
+    // frame is dropped, the socket stays.
+    if (has_ctl_ &&
+        (err == ECONNREFUSED || err == ENOTCONN || err == EPIPE || err == ECONNRESET || err == ENOENT))
         lost("send");
     return SendResult::Dropped;
 }
@@ -132,6 +143,10 @@ void VdeLink::receive_loop(int data_fd, int ctl_fd) {
             }
             if (n < 0) {
                 if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) break;
+                // ptp:// (no control fd): a peer that closed or reconnected
+                // while it had frames from us queued reports ECONNRESET once
+                // (its socket is gone, ours stands): read on.
+                if (ctl_fd < 0 && (err == ECONNRESET || err == ECONNREFUSED)) continue;
                 rx_failed_ = true;
                 wake();
                 return;

@@ -12,10 +12,14 @@
 // waits for a CPU.  The thread wakes an idle loop through wake_fd().
 // Frames are sent from the loop's thread, without blocking (send() says
 // Busy when the peer's queue is full).  The link is up while the
-// connection stands: a send or receive that finds the peer gone, or EOF
-// on the control fd (the switch went away), sets it down; it is then
-// reopened every `reconnect_interval` until it comes back.  Every change
-// is reported.
+// connection stands: EOF on the control fd (the switch went away), a
+// send to a switch that finds it gone, or a receive error sets it down;
+// it is then reopened every `reconnect_interval` until it comes back.
+// Every change is reported.  A ptp:// link has no control fd and is
+// never set down for its peer: a peer not there yet (or gone, or
+// restarting) only drops the frames sent meanwhile, and our socket stays
+// bound at its path so that the peer can (re)connect to it (closing it
+// would unlink that path: libvdeplug_ptp's vde_close).
 #pragma once
 
 #include "common/unique_fd.h"
@@ -97,6 +101,7 @@ private:
     std::thread rx_thread_;
     UniqueFd stop_fd_, wake_fd_;  // eventfds: stop the thread; wake the loop
     FrameRing ring_{kRxRingBytes, kMaxFrame};
+    bool has_ctl_ = false;                    // the connection has a control fd (a switch)
     std::atomic<bool> rx_failed_{false};      // the thread found the connection gone
     std::atomic<bool> loop_waiting_{false};   // prepare_wait() ran and no wake since
     std::atomic<uint64_t> rx_ring_full_{0};

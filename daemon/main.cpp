@@ -116,14 +116,24 @@ int main(int argc, char** argv) {
                                    {!pcap_path.empty(), "--pcap"},
                                    {!wire_faults.empty(), "--wire-faults"},
                                    {trace_datapath, "--trace-datapath"},
-                                   {privileged, "--privileged"}}) {
+                                   {privileged, "--privileged"},
+                                   // the guest's own driver sets the netdev's MTU and address
+                                   {app.count("--mtu") > 0, "--mtu"},
+                                   {app.count("--ipv4") > 0, "--ipv4"}}) {
             if (given) {
                 fmt::print(stderr, "hcasim-device: {} is not supported by --model connectx5 yet\n", name);
                 return 2;
             }
         }
+        // The permanent MAC: --mac, else derived from the socket path as
+        // for hcasim's own model (two devices, two MACs).
+        std::array<uint8_t, 6> cx5_mac = hcasim::device::default_port_config(socket_path).mac;
+        if (!mac.empty() && !hcasim::device::parse_mac(mac, cx5_mac)) {
+            fmt::print(stderr, "hcasim-device: --mac {}: not a MAC address\n", mac);
+            return 2;
+        }
         return hcasim::daemon::run_connectx5(
-            {socket_path, faults, std::chrono::milliseconds(client_stall_ms)}, trace);
+            {socket_path, faults, std::chrono::milliseconds(client_stall_ms), cx5_mac}, trace);
     }
     const bool wire = port_url != "loopback";
     hcasim::daemon::PortWireOptions wire_opts;

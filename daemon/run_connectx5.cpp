@@ -18,6 +18,7 @@ int run_connectx5(const Cx5Options& opts, Tracer& trace)
 {
     boost::asio::io_context io;
     pcie::Cx5Hca hca(trace);
+    hca.device().port().set_identity(opts.mac);
     for (const auto& f : opts.faults) {
         if (auto err = hca.firmware().faults().add(f); !err.empty()) {
             fmt::print(stderr, "hcasim-device: --fail-cmd {}: {}\n", f, err);

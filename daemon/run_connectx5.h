@@ -6,7 +6,9 @@
 
 #include "common/trace.h"
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@ struct Cx5Options {
     std::string socket_path;
     std::vector<std::string> faults;  // --fail-cmd, PRM names
     std::chrono::milliseconds client_stall{60000};
+    std::array<std::uint8_t, 6> mac{};  // port 1's permanent MAC (the vport context's)
 };
 
 // Returns the process's exit code: 0 after a signal, 1 when the socket

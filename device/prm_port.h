@@ -36,6 +36,18 @@ struct PrmPort {
     std::vector<Mac> uc_list, mc_list;
 
     std::uint32_t oper_status() const { return admin_status == kUp ? kUp : kDown; }
+    /// The port's permanent MAC, and the system image GUID made from it
+    /// (EUI-64: the MAC with ff:fe in its middle).
+    void set_identity(const Mac& m)
+    {
+        mac = m;
+        system_image_guid = 0;
+        for (std::size_t i = 0; i < 3; ++i)
+            system_image_guid = system_image_guid << 8 | m[i];
+        system_image_guid = system_image_guid << 16 | 0xfffe;
+        for (std::size_t i = 3; i < 6; ++i)
+            system_image_guid = system_image_guid << 8 | m[i];
+    }
     /// Power-on state (the MAC and GUID are the device's identity: kept).
     void reset()
     {

@@ -122,5 +122,8 @@ TEST_CASE("connectx5 model: what it does not have yet is refused at start, as is
     CHECK(run_device("--socket /nonexistent/x.sock --inspect /nonexistent/i.sock") == 2);
     CHECK(run_device("--socket /nonexistent/x.sock --port vde:///nonexistent") == 2);
     CHECK(run_device("--socket /nonexistent/x.sock --fail-cmd ALLOC_MEMIC_NOT") == 2);
+    CHECK(run_device("--socket /nonexistent/x.sock --mtu 4096") == 2);      // the guest's driver sets it
+    CHECK(run_device("--socket /nonexistent/x.sock --ipv4 10.0.0.1") == 2);  // likewise
+    CHECK(run_device("--socket /nonexistent/x.sock --mac 02:zz:00:00:00:01") == 2);
     CHECK(run_device("--socket /nonexistent/x.sock --model nonsense") != 0);
 }

@@ -400,6 +400,12 @@ TEST_CASE("prm objects: the vport context and the port registers mlx5e reads and
     auto mac = nvc[ifc::nic_vport_context::permanent_address];
     CHECK((mac[ifc::mac_address_layout::mac_addr_47_32] >> 8) == 0x02);  // locally administered
     CHECK(nvc[ifc::nic_vport_context::mtu] == 1522);
+    // hcasim-device --mac: the permanent address, and the GUID made from it.
+    rig.dev.port().set_identity({0x02, 0x11, 0x22, 0x33, 0x44, 0x55});
+    auto q2 = rig.run(Rig::cmd<QIn, QOut>(prm::op::QUERY_NIC_VPORT_CONTEXT));
+    auto nvc2 = prm::view<QOut>(q2).value()[QOut::nic_vport_context];
+    CHECK(nvc2[ifc::nic_vport_context::permanent_address][ifc::mac_address_layout::mac_addr_31_0] == 0x22334455);
+    CHECK(nvc2[ifc::nic_vport_context::system_image_guid] == 0x021122fffe334455);
 
     // MTU 9000 (hardware MTU 9022), then a UC list of two addresses.
     using MIn = ifc::modify_nic_vport_context_in;

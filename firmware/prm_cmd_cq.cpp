@@ -57,11 +57,7 @@ PrmStatus prm_create_cq(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_cq(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_cq_in;
-    auto in = prm_input<In>(ctx);
-    auto cqn = static_cast<std::uint32_t>(in[In::cqn]);
-    ctx.note("cqn={:#x}", cqn);
-    return prm_destroyed(s.device->objects().cqs.destroy(cqn, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().cqs, ctx, ifc::destroy_cq_in::cqn);
 }
 
 PrmStatus prm_modify_cq(PrmState& s, CmdContext& ctx)

@@ -37,11 +37,7 @@ PrmStatus prm_create_mkey(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_mkey(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_mkey_in;
-    auto in = prm_input<In>(ctx);
-    auto idx = static_cast<std::uint32_t>(in[In::mkey_index]);
-    ctx.note("mkey_index={:#x}", idx);
-    return prm_destroyed(s.device->objects().mkeys.destroy(idx, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().mkeys, ctx, ifc::destroy_mkey_in::mkey_index);
 }
 
 PrmStatus prm_query_mkey(PrmState& s, CmdContext& ctx)

@@ -21,10 +21,7 @@ PrmStatus prm_alloc_pd(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_dealloc_pd(PrmState& s, CmdContext& ctx)
 {
-    auto in = prm_input<ifc::dealloc_pd_in>(ctx);
-    auto pd = static_cast<std::uint32_t>(in[ifc::dealloc_pd_in::pd]);
-    ctx.note("pd={:#x}", pd);
-    return prm_destroyed(s.device->objects().pds.destroy(pd, static_cast<std::uint32_t>(in[ifc::dealloc_pd_in::uid])));
+    return prm_destroy_object(s.device->objects().pds, ctx, ifc::dealloc_pd_in::pd);
 }
 
 PrmStatus prm_alloc_transport_domain(PrmState& s, CmdContext& ctx)
@@ -42,11 +39,7 @@ PrmStatus prm_alloc_transport_domain(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_dealloc_transport_domain(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::dealloc_transport_domain_in;
-    auto in = prm_input<In>(ctx);
-    auto td = static_cast<std::uint32_t>(in[In::transport_domain]);
-    ctx.note("transport_domain={:#x}", td);
-    return prm_destroyed(s.device->objects().tds.destroy(td, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().tds, ctx, ifc::dealloc_transport_domain_in::transport_domain);
 }
 
 }  // namespace hcasim::firmware

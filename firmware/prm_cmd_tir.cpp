@@ -78,11 +78,7 @@ PrmStatus prm_modify_tis(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_tis(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_tis_in;
-    auto in = prm_input<In>(ctx);
-    auto tisn = static_cast<std::uint32_t>(in[In::tisn]);
-    ctx.note("tisn={:#x}", tisn);
-    return prm_destroyed(s.device->objects().tises.destroy(tisn, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().tises, ctx, ifc::destroy_tis_in::tisn);
 }
 
 PrmStatus prm_create_rqt(PrmState& s, CmdContext& ctx)
@@ -134,11 +130,7 @@ PrmStatus prm_modify_rqt(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_rqt(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_rqt_in;
-    auto in = prm_input<In>(ctx);
-    auto rqtn = static_cast<std::uint32_t>(in[In::rqtn]);
-    ctx.note("rqtn={:#x}", rqtn);
-    return prm_destroyed(s.device->objects().rqts.destroy(rqtn, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().rqts, ctx, ifc::destroy_rqt_in::rqtn);
 }
 
 PrmStatus prm_create_tir(PrmState& s, CmdContext& ctx)
@@ -216,11 +208,7 @@ PrmStatus prm_modify_tir(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_tir(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_tir_in;
-    auto in = prm_input<In>(ctx);
-    auto tirn = static_cast<std::uint32_t>(in[In::tirn]);
-    ctx.note("tirn={:#x}", tirn);
-    return prm_destroyed(s.device->objects().tirs.destroy(tirn, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().tirs, ctx, ifc::destroy_tir_in::tirn);
 }
 
 }  // namespace hcasim::firmware

@@ -115,11 +115,7 @@ PrmStatus prm_modify_sq(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_sq(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_sq_in;
-    auto in = prm_input<In>(ctx);
-    auto sqn = static_cast<std::uint32_t>(in[In::sqn]);
-    ctx.note("sqn={:#x}", sqn);
-    return prm_destroyed(s.device->objects().sqs.destroy(sqn, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().sqs, ctx, ifc::destroy_sq_in::sqn);
 }
 
 PrmStatus prm_query_sq(PrmState& s, CmdContext& ctx)
@@ -196,11 +192,7 @@ PrmStatus prm_modify_rq(PrmState& s, CmdContext& ctx)
 
 PrmStatus prm_destroy_rq(PrmState& s, CmdContext& ctx)
 {
-    using In = ifc::destroy_rq_in;
-    auto in = prm_input<In>(ctx);
-    auto rqn = static_cast<std::uint32_t>(in[In::rqn]);
-    ctx.note("rqn={:#x}", rqn);
-    return prm_destroyed(s.device->objects().rqs.destroy(rqn, static_cast<std::uint32_t>(in[In::uid])));
+    return prm_destroy_object(s.device->objects().rqs, ctx, ifc::destroy_rq_in::rqn);
 }
 
 PrmStatus prm_query_rq(PrmState& s, CmdContext& ctx)

@@ -49,6 +49,16 @@ inline PrmStatus prm_destroyed(device::DestroyResult r)
     }
     return prm_fail(prm::stat::BAD_RES_STATE_ERR, kPrmSyndBusy);
 }
+/// A DESTROY_* / DEALLOC_* of an object in `table` named by the input's
+/// `handle` field, by the command's uid (the objects' owner).
+template <class In, class T>
+PrmStatus prm_destroy_object(device::ObjectTable<T>& table, CmdContext& ctx, prm::Field<In> handle)
+{
+    auto in = prm_input<In>(ctx);
+    auto h = static_cast<std::uint32_t>(in[handle]);
+    ctx.note("{}={:#x}", table.name(), h);
+    return prm_destroyed(table.destroy(h, static_cast<std::uint32_t>(in[In::uid])));
+}
 /// The bytes of a layout inside a view (a context to keep).
 template <class L, class B>
 std::vector<std::uint8_t> prm_bytes(prm::View<L, B> v)
